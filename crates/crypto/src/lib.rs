@@ -1,5 +1,13 @@
-//! Discord transport encryption (aead_aes256_gcm_rtpsize, aead_xchacha20_poly1305_rtpsize, and the deprecated xsalsa20_poly1305 modes) and DAVE end-to-end encryption: frame encryption, key ratchet and the MLS session.
+//! Discord transport encryption and DAVE end-to-end encryption.
 //!
-//! This crate is part of voxwire. It is not built yet: this page says what it will hold.
+//! - [`transport`]: per-packet encryption of RTP and RTCP (the rtpsize AEAD modes, and the
+//!   deprecated xsalsa20 modes for old captures and the local server).
+//! - [`dave`]: DAVE end-to-end encryption of media frames, the key ratchet and the MLS session.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod dave;
+mod error;
+pub mod transport;
+
+pub use error::Error;

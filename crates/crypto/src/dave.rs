@@ -1,0 +1,1 @@
+//! DAVE end-to-end encryption.

@@ -1,0 +1,1 @@
+//! Transport encryption of RTP and RTCP packets.
