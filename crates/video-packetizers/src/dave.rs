@@ -347,7 +347,6 @@ pub(crate) fn read_leb128(buf: &[u8]) -> Option<(u32, usize)> {
 }
 
 /// Length of the minimal LEB128 encoding of `v`.
-#[cfg_attr(not(test), expect(dead_code, reason = "used by the AV1 depacketizer"))]
 pub(crate) const fn leb128_len(mut v: u32) -> usize {
     let mut n = 1;
     while v >= 0x80 {

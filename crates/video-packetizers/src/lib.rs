@@ -4,10 +4,22 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod av1;
 mod codec;
 pub mod dave;
 mod error;
+pub mod h26x;
 pub mod nal;
+mod payload;
+pub mod vp8;
+pub mod vp9;
 
+pub use av1::{Av1Depacketizer, Av1Packetizer};
 pub use codec::{Codec, UnknownCodec};
 pub use error::Error;
+pub use h26x::{H26xDepacketizer, H26xPacketizer, ParameterSetCache};
+pub use payload::{
+    Depacketize, DepacketizerConfig, Frame, MIN_MTU, PacketizerConfig, Packets, Payload,
+};
+pub use vp8::{Vp8Depacketizer, Vp8Packetizer};
+pub use vp9::{Vp9Depacketizer, Vp9FrameInfo, Vp9Packetizer};
