@@ -4,11 +4,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod annexb;
 pub mod av1;
 mod codec;
 pub mod dave;
 mod error;
 pub mod h26x;
+pub mod ivf;
 pub mod nal;
 mod payload;
 pub mod vp8;
