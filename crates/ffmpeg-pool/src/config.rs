@@ -1,0 +1,181 @@
+//! Encoding and streaming settings.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How a source is encoded to Opus. Part of the cache key: the same input with the same
+/// `OpusConfig` is encoded once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpusConfig {
+    pub(crate) bitrate: u32,
+    pub(crate) channels: u8,
+    pub(crate) volume: Option<f64>,
+    pub(crate) filters: Option<String>,
+    pub(crate) input_options: Vec<String>,
+}
+
+impl Default for OpusConfig {
+    fn default() -> Self {
+        Self {
+            bitrate: 64_000,
+            channels: 2,
+            volume: None,
+            filters: None,
+            input_options: Vec::new(),
+        }
+    }
+}
+
+impl OpusConfig {
+    /// 64 kbit/s stereo, 20 ms frames, no filters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Target bit rate in bits per second (6 000 to 510 000).
+    pub fn bitrate(mut self, bps: u32) -> Result<Self> {
+        if !(6_000..=510_000).contains(&bps) {
+            return Err(Error::InvalidConfig("Opus bit rate must be 6000..=510000 bit/s"));
+        }
+        self.bitrate = bps;
+        Ok(self)
+    }
+
+    /// Output channels: 1 or 2.
+    pub fn channels(mut self, channels: u8) -> Result<Self> {
+        if !(1..=2).contains(&channels) {
+            return Err(Error::InvalidConfig("channels must be 1 or 2"));
+        }
+        self.channels = channels;
+        Ok(self)
+    }
+
+    /// Linear volume applied before encoding (1.0 unchanged).
+    pub fn volume(mut self, gain: f64) -> Result<Self> {
+        if !gain.is_finite() || gain < 0.0 {
+            return Err(Error::InvalidConfig("volume must be finite and not negative"));
+        }
+        self.volume = Some(gain);
+        Ok(self)
+    }
+
+    /// An FFmpeg audio filter chain (`-af`), applied after the volume.
+    #[must_use]
+    pub fn filters(mut self, chain: impl Into<String>) -> Self {
+        self.filters = Some(chain.into());
+        self
+    }
+
+    /// Options placed before `-i` (such as `["-f", "lavfi"]` or `["-reconnect", "1"]`).
+    #[must_use]
+    pub fn input_options<I: IntoIterator<Item = S>, S: Into<String>>(mut self, opts: I) -> Self {
+        self.input_options = opts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The channel count.
+    pub fn channel_count(&self) -> u8 {
+        self.channels
+    }
+
+    /// The part of the cache key that depends on settings.
+    pub(crate) fn key(&self) -> String {
+        let mut k = format!("b={};c={}", self.bitrate, self.channels);
+        if let Some(v) = self.volume {
+            let _ = write!(k, ";v={v:.6}");
+        }
+        if let Some(f) = &self.filters {
+            let _ = write!(k, ";af={f}");
+        }
+        for o in &self.input_options {
+            let _ = write!(k, ";i={o}");
+        }
+        k
+    }
+
+    fn filter_arg(&self) -> Option<String> {
+        let mut chain: Vec<String> = Vec::new();
+        if let Some(v) = self.volume {
+            chain.push(format!("volume={v:.6}"));
+        }
+        if let Some(f) = &self.filters {
+            chain.push(f.clone());
+        }
+        (!chain.is_empty()).then(|| chain.join(","))
+    }
+
+    /// Adds input options, `-ss`/`-t` when given, `-i input` and the Opus-in-Ogg output options.
+    pub(crate) fn apply(
+        &self,
+        cmd: &mut Command,
+        input: OsString,
+        start: Option<Duration>,
+        length: Option<Duration>,
+    ) {
+        cmd.args(&self.input_options);
+        if let Some(s) = start.filter(|s| !s.is_zero()) {
+            cmd.arg("-ss").arg(format!("{:.6}", s.as_secs_f64()));
+        }
+        cmd.arg("-i").arg(input);
+        if let Some(l) = length {
+            cmd.arg("-t").arg(format!("{:.6}", l.as_secs_f64()));
+        }
+        cmd.args(["-map", "0:a:0", "-vn", "-sn", "-dn"]);
+        if let Some(af) = self.filter_arg() {
+            cmd.arg("-af").arg(af);
+        }
+        cmd.args(["-ar", "48000", "-ac"])
+            .arg(self.channels.to_string())
+            .args(["-c:a", "libopus", "-b:a"])
+            .arg(self.bitrate.to_string())
+            .args(["-frame_duration", "20", "-application", "audio", "-f", "ogg", "pipe:1"]);
+    }
+}
+
+/// Streaming ("hybrid") mode: bounded read-ahead instead of a whole track in memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamConfig {
+    pub(crate) read_ahead: Duration,
+    pub(crate) segment: Option<Duration>,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self { read_ahead: Duration::from_secs(5), segment: Some(Duration::from_secs(15)) }
+    }
+}
+
+impl StreamConfig {
+    /// Refill below 5 s of buffered audio, in segments of 15 s.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The low-water mark: a new segment is requested when less than this is buffered (and for
+    /// a single long-lived process, the most it may run ahead of the reader).
+    #[must_use]
+    pub fn read_ahead(mut self, d: Duration) -> Self {
+        self.read_ahead = d.max(Duration::from_millis(100));
+        self
+    }
+
+    /// Segment length for seekable inputs: FFmpeg runs once per segment and exits, so no process
+    /// sits idle between segments. `None` keeps one process for the whole input, held back by
+    /// its pipe (what one-shot inputs always get).
+    #[must_use]
+    pub fn segment(mut self, d: Option<Duration>) -> Self {
+        self.segment = d.map(|d| d.max(Duration::from_secs(1)));
+        self
+    }
+}
+
+/// Signed 16-bit little-endian, 48 kHz, stereo: what [`crate::Pool::decode_pcm`] produces.
+pub const PCM_RATE: u32 = 48_000;
+/// Channels of decoded PCM.
+pub const PCM_CHANNELS: u16 = 2;
+/// Bytes of one 20 ms PCM frame (960 samples x 2 channels x 2 bytes).
+pub const PCM_FRAME_BYTES: usize = 3840;

@@ -1,0 +1,337 @@
+//! The jobs the pool runs: Opus transcodes (cached or streamed), PCM decodes, probes and
+//! capability checks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::buffer::{Buffer, Weighted};
+use crate::capabilities::Capabilities;
+use crate::config::{OpusConfig, StreamConfig};
+use crate::error::{Error, Result};
+use crate::input::Input;
+use crate::ogg::{FRAME_SAMPLES, OPUS_RATE, OggOpusDemuxer, OpusPacket};
+use crate::pool::{JobCtx, JobHandle, JobShared, Pool, Priority, pump};
+use crate::probe::ProbeInfo;
+use crate::reader::{PacketReader, PcmReader, Refill};
+
+const FRAME: Duration = Duration::from_millis(20);
+
+/// Ends a buffer with [`Error::Cancelled`] if its job ends (or is dropped unrun) without
+/// finishing it.
+struct FinishGuard<T: Weighted>(Arc<Buffer<T>>, bool);
+
+impl<T: Weighted> Drop for FinishGuard<T> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.finish(Err(Error::Cancelled));
+        }
+    }
+}
+
+/// Runs FFmpeg to Ogg Opus and hands each packet to `on_packet` until it returns `false`.
+fn encode(
+    ctx: &JobCtx,
+    input: Input,
+    cfg: &OpusConfig,
+    span: Option<(Duration, Duration)>,
+    mut on_packet: impl FnMut(OpusPacket) -> bool,
+) -> Result<()> {
+    let mut cmd = ctx.tools().ffmpeg_command();
+    let (arg, feeder) = input.into_arg();
+    cfg.apply(&mut cmd, arg, span.map(|s| s.0), span.map(|s| s.1));
+    let (stdout, stdin) = ctx.spawn(cmd, feeder.is_some())?;
+    let _feed = feeder.and_then(|f| f.start(stdin));
+    let mut demux = OggOpusDemuxer::new().without_crc_check();
+    let mut wanted = true;
+    pump(ctx, stdout, |chunk| {
+        demux.push(chunk);
+        while let Some(p) = demux.poll_packet()? {
+            wanted = wanted && on_packet(p);
+        }
+        Ok(wanted)
+    })?;
+    if !wanted {
+        ctx.reap_child();
+        return Err(Error::Cancelled);
+    }
+    ctx.finish_child()?;
+    demux.finish()
+}
+
+impl Pool {
+    /// Plays `input` from the transcode-once cache: the first call encodes it (on a worker,
+    /// at `priority`), every later call with the same input and settings shares the packets,
+    /// including while the encode is still running (reading starts with the first packets).
+    ///
+    /// One-shot inputs (pipes, bytes) cannot be cached and are streamed as by
+    /// [`stream`](Self::stream) with one process.
+    pub fn play(&self, input: Input, cfg: &OpusConfig, priority: Priority) -> Result<PacketReader> {
+        let Some(key) = input.cache_key().map(|k| format!("{k}|{}", cfg.key())) else {
+            return self.stream(input, cfg, &StreamConfig::new().segment(None));
+        };
+        let mut cache = crate::pool_cache(self);
+        if let Some(e) = cache.get(&key) {
+            if let Some(j) = &e.encoder {
+                j.raise(priority);
+            }
+            return Ok(PacketReader::shared(Arc::clone(&e.buf), e.encoder.clone()));
+        }
+        if let Some(buf) = cache.unspill(&key) {
+            return Ok(PacketReader::shared(buf, None));
+        }
+        let buf = Buffer::new(true, 0);
+        let job_buf = Arc::clone(&buf);
+        let cfg2 = cfg.clone();
+        let pool = self.clone();
+        let handle = self.submit(
+            priority,
+            Box::new(move |ctx| {
+                let guard = FinishGuard(job_buf, true);
+                let r = encode(ctx, input, &cfg2, None, |p| guard.0.push(p, &|| false));
+                guard.0.finish(r);
+                crate::pool_cache(&pool).evict();
+            }),
+        )?;
+        let encoder = Arc::clone(handle.shared());
+        handle.detach();
+        cache.insert(key, Arc::clone(&buf), Some(Arc::clone(&encoder)));
+        Ok(PacketReader::shared(buf, Some(encoder)))
+    }
+
+    /// Starts encoding `input` into the cache at [`Priority::Prefetch`] without reading it.
+    pub fn prefetch(&self, input: Input, cfg: &OpusConfig) -> Result<()> {
+        if input.cache_key().is_none() {
+            return Err(Error::Input("one-shot inputs cannot be prefetched"));
+        }
+        self.play(input, cfg, Priority::Prefetch).map(drop)
+    }
+
+    /// Streams `input` with bounded read-ahead and nothing cached: seekable inputs are encoded
+    /// in segments (FFmpeg runs once per segment, restarted at an offset), one-shot inputs by
+    /// one process held back by its pipe. Dropping the reader kills the process.
+    pub fn stream(
+        &self,
+        input: Input,
+        cfg: &OpusConfig,
+        stream: &StreamConfig,
+    ) -> Result<PacketReader> {
+        let frames = |d: Duration| (d.as_millis() / FRAME.as_millis()).max(1) as u64;
+        match stream.segment {
+            Some(seg) if input.is_seekable() => {
+                let buf = Buffer::new(false, usize::MAX);
+                let mut seg = Segments {
+                    pool: self.clone(),
+                    input,
+                    cfg: cfg.clone(),
+                    seg_packets: frames(seg),
+                    low_water: frames(stream.read_ahead),
+                    next: 0,
+                    current: None,
+                };
+                seg.start(&buf, Priority::Playback)?;
+                Ok(PacketReader::streaming(buf, Some(Box::new(seg)), None))
+            }
+            _ => {
+                let per_second = cfg.bitrate as usize / 8 + 50 * size_of::<OpusPacket>();
+                let capacity = per_second * stream.read_ahead.as_millis() as usize / 1000;
+                let buf = Buffer::new(false, capacity.max(4096));
+                let job_buf = Arc::clone(&buf);
+                let cfg = cfg.clone();
+                let handle = self.submit(
+                    Priority::Playback,
+                    Box::new(move |ctx| {
+                        let guard = FinishGuard(job_buf, true);
+                        let r = encode(ctx, input, &cfg, None, |p| {
+                            guard.0.push(p, &|| ctx.cancelled())
+                        });
+                        guard.0.finish(r);
+                    }),
+                )?;
+                Ok(PacketReader::streaming(buf, None, Some(handle)))
+            }
+        }
+    }
+
+    /// Decodes `input` to s16le 48 kHz stereo PCM, with at most about one second read ahead.
+    /// `input_options` go before `-i` (such as `["-f", "lavfi"]`).
+    pub fn decode_pcm(&self, input: Input, input_options: &[&str]) -> Result<PcmReader> {
+        let buf = Buffer::new(false, 4 * crate::config::PCM_FRAME_BYTES * 50);
+        let job_buf = Arc::clone(&buf);
+        let opts: Vec<String> = input_options.iter().map(|s| (*s).to_owned()).collect();
+        let handle = self.submit(
+            Priority::Playback,
+            Box::new(move |ctx| {
+                let guard = FinishGuard(job_buf, true);
+                let r = (|| {
+                    let mut cmd = ctx.tools().ffmpeg_command();
+                    let (arg, feeder) = input.into_arg();
+                    cmd.args(&opts).arg("-i").arg(arg);
+                    cmd.args([
+                        "-map", "0:a:0", "-vn", "-f", "s16le", "-ar", "48000", "-ac", "2", "pipe:1",
+                    ]);
+                    let (stdout, stdin) = ctx.spawn(cmd, feeder.is_some())?;
+                    let _feed = feeder.and_then(|f| f.start(stdin));
+                    pump(ctx, stdout, |chunk| {
+                        Ok(guard.0.push(Bytes::copy_from_slice(chunk), &|| ctx.cancelled()))
+                    })?;
+                    ctx.finish_child()
+                })();
+                guard.0.finish(r);
+            }),
+        )?;
+        Ok(PcmReader::new(buf, handle))
+    }
+
+    fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&JobCtx) -> Result<T> + Send + 'static,
+    ) -> Result<(tokio::sync::oneshot::Receiver<Result<T>>, JobHandle)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let handle = self.submit(
+            Priority::Normal,
+            Box::new(move |ctx| {
+                let _ = tx.send(f(ctx));
+            }),
+        )?;
+        Ok((rx, handle))
+    }
+
+    /// Probes `input` with ffprobe on a worker, blocking the calling thread.
+    pub fn probe(&self, input: Input) -> Result<ProbeInfo> {
+        let (rx, _h) = self.run_blocking(move |ctx| probe_job(ctx, input))?;
+        rx.blocking_recv().unwrap_or(Err(Error::Cancelled))
+    }
+
+    /// Probes `input` with ffprobe on a worker.
+    pub async fn probe_async(&self, input: Input) -> Result<ProbeInfo> {
+        let (rx, _h) = self.run_blocking(move |ctx| probe_job(ctx, input))?;
+        rx.await.unwrap_or(Err(Error::Cancelled))
+    }
+
+    /// Runs `ffmpeg -encoders`, `-decoders` and `-hwaccels` on a worker, blocking.
+    pub fn capabilities(&self) -> Result<Capabilities> {
+        let (rx, _h) = self.run_blocking(capabilities_job)?;
+        rx.blocking_recv().unwrap_or(Err(Error::Cancelled))
+    }
+
+    /// Runs `ffmpeg -encoders`, `-decoders` and `-hwaccels` on a worker.
+    pub async fn capabilities_async(&self) -> Result<Capabilities> {
+        let (rx, _h) = self.run_blocking(capabilities_job)?;
+        rx.await.unwrap_or(Err(Error::Cancelled))
+    }
+}
+
+fn collect(
+    ctx: &JobCtx,
+    cmd: std::process::Command,
+    feeder: Option<crate::input::Feeder>,
+) -> Result<Vec<u8>> {
+    let (stdout, stdin) = ctx.spawn(cmd, feeder.is_some())?;
+    let _feed = feeder.and_then(|f| f.start(stdin));
+    let mut out = Vec::new();
+    pump(ctx, stdout, |c| {
+        out.extend_from_slice(c);
+        Ok(true)
+    })?;
+    ctx.finish_child()?;
+    Ok(out)
+}
+
+fn probe_job(ctx: &JobCtx, input: Input) -> Result<ProbeInfo> {
+    let mut cmd = ctx.tools().ffprobe_command();
+    cmd.args(["-print_format", "json", "-show_format", "-show_streams"]);
+    let (arg, feeder) = input.into_arg();
+    cmd.arg("-i").arg(arg);
+    ProbeInfo::parse_json(&collect(ctx, cmd, feeder)?)
+}
+
+fn capabilities_job(ctx: &JobCtx) -> Result<Capabilities> {
+    let mut text = Vec::new();
+    for flag in ["-encoders", "-decoders", "-hwaccels"] {
+        let mut cmd = std::process::Command::new(ctx.tools().ffmpeg_path());
+        cmd.args(["-hide_banner", flag]);
+        text.push(String::from_utf8_lossy(&collect(ctx, cmd, None)?).into_owned());
+    }
+    Capabilities::parse(&text[0], &text[1], &text[2])
+}
+
+/// Segment-by-segment refill of a streaming reader.
+struct Segments {
+    pool: Pool,
+    input: Input,
+    cfg: OpusConfig,
+    seg_packets: u64,
+    low_water: u64,
+    next: u64,
+    current: Option<JobHandle>,
+}
+
+impl Segments {
+    /// Queues segment `self.next`. Segment k > 0 starts one frame early and its first packet
+    /// (the encoder's warm-up) is dropped, so packets line up with a single whole-file encode.
+    fn start(&mut self, buf: &Arc<Buffer<OpusPacket>>, priority: Priority) -> Result<()> {
+        let k = self.next;
+        let n = self.seg_packets;
+        let skip = u64::from(k > 0);
+        let frame_us = u64::from(FRAME_SAMPLES) * 1_000_000 / u64::from(OPUS_RATE);
+        let start = Duration::from_micros((k * n).saturating_sub(skip) * frame_us);
+        let length = Duration::from_micros((n + skip) * frame_us);
+        let input = self.input.try_clone().ok_or(Error::Input("segments need a seekable input"))?;
+        let cfg = self.cfg.clone();
+        let job_buf = Arc::clone(buf);
+        buf.lock().in_flight = true;
+        let handle = self.pool.submit(
+            priority,
+            Box::new(move |ctx| {
+                let mut guard = FinishGuard(job_buf, true);
+                let mut seen = 0u64;
+                let mut kept = 0u64;
+                let r = encode(ctx, input, &cfg, Some((start, length)), |p| {
+                    seen += 1;
+                    if seen > skip && kept < n {
+                        kept += 1;
+                        return guard.0.push(p, &|| ctx.cancelled());
+                    }
+                    true
+                });
+                match r {
+                    Ok(()) if kept == n => {
+                        guard.1 = false;
+                        guard.0.segment_done();
+                    }
+                    r => guard.0.finish(r),
+                }
+            }),
+        );
+        match handle {
+            Ok(h) => {
+                self.current = Some(h);
+                self.next += 1;
+                Ok(())
+            }
+            Err(e) => {
+                buf.lock().in_flight = false;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Refill for Segments {
+    fn refill(&mut self, ahead: u64, buf: &Arc<Buffer<OpusPacket>>) {
+        if ahead >= self.low_water || buf.is_done() || buf.lock().in_flight {
+            return;
+        }
+        let priority =
+            if ahead < self.low_water / 3 { Priority::Playback } else { Priority::Prefetch };
+        if let Err(e) = self.start(buf, priority) {
+            buf.finish(Err(e));
+        }
+    }
+
+    fn waiting_on(&self) -> Option<&Arc<JobShared>> {
+        self.current.as_ref().map(JobHandle::shared)
+    }
+}

@@ -1,0 +1,117 @@
+//! Test inputs generated with FFmpeg's lavfi sine source, and audio checks.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::cast_precision_loss,
+    clippy::similar_names,
+    reason = "test helpers: not every test uses every helper; sample counts fit f64"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("voxwire-ffmpeg-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Self(d)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes a `seconds`-long sine of `freq` Hz to `path` (format from the extension).
+pub fn sine(path: &Path, freq: u32, seconds: f64) {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency={freq}:sample_rate=48000:duration={seconds}"))
+        .args(["-ac", "2"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Writes Opus packets as an Ogg Opus file and decodes it with FFmpeg to mono s16le 48 kHz.
+pub fn decode_packets(
+    dir: &TempDir,
+    packets: &[voxwire_ffmpeg::OpusPacket],
+    channels: u8,
+) -> Vec<i16> {
+    use voxwire_ffmpeg::ogg::{flags, opus_head, write_page};
+    let mut ogg = Vec::new();
+    write_page(&mut ogg, flags::BOS, 0, 1, 0, &[&opus_head(channels, 312)]);
+    write_page(&mut ogg, 0, 0, 1, 1, &[b"OpusTags\0\0\0\0\0\0\0\0"]);
+    let mut granule = 0i64;
+    let chunks: Vec<_> = packets.chunks(50).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        granule += c.iter().map(|p| i64::from(p.samples)).sum::<i64>();
+        let refs: Vec<&[u8]> = c.iter().map(|p| p.data.as_ref()).collect();
+        let f = if i + 1 == chunks.len() { flags::EOS } else { 0 };
+        write_page(&mut ogg, f, granule, 1, 2 + i as u32, &refs);
+    }
+    let ogg_path = dir.path("check.opus");
+    std::fs::write(&ogg_path, &ogg).unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
+        .arg(&ogg_path)
+        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "pipe:1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+}
+
+/// Tone frequency estimated from positive-going zero crossings over the middle of the signal.
+pub fn zero_crossing_hz(samples: &[i16], rate: f64) -> f64 {
+    let s = &samples[samples.len() / 10..samples.len() * 9 / 10];
+    let crossings = s.windows(2).filter(|w| w[0] < 0 && w[1] >= 0).count();
+    crossings as f64 * rate / s.len() as f64
+}
+
+/// Goertzel power of `freq` relative to total power, in 0..=1 (1 = a pure tone).
+pub fn goertzel_ratio(samples: &[i16], freq: f64, rate: f64) -> f64 {
+    let n = samples.len() as f64;
+    let w = 2.0 * std::f64::consts::PI * freq / rate;
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut energy = 0.0;
+    for &x in samples {
+        let x = f64::from(x);
+        energy += x * x;
+        let s0 = x + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
+    2.0 * power / (n * energy.max(1.0))
+}
+
+/// Our zombie children, by pid.
+pub fn zombie_children() -> Vec<u32> {
+    let me = std::process::id().to_string();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+        let mut f = after.split_whitespace();
+        let state = f.next();
+        let ppid = f.next();
+        if state == Some("Z") && ppid == Some(me.as_str()) {
+            out.push(pid);
+        }
+    }
+    out
+}
