@@ -90,8 +90,11 @@ impl Pool {
             Box::new(move |ctx| {
                 let guard = FinishGuard(job_buf, true);
                 let r = encode(ctx, input, &cfg2, None, |p| guard.0.push(p, &|| false));
+                // Evict under the cache lock before readers learn of the end, so that what they
+                // see next (stats, a new play) already reflects the budget.
+                let mut cache = crate::pool_cache(&pool);
                 guard.0.finish(r);
-                crate::pool_cache(&pool).evict();
+                cache.evict();
             }),
         )?;
         let encoder = Arc::clone(handle.shared());
