@@ -13,6 +13,8 @@
 use std::path::Path;
 
 pub mod crypto_dave;
+pub mod rtcp;
+pub mod rtp;
 
 /// One fuzz target: its name (the binary and corpus directory) and its body.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +28,7 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[crypto_dave::TARGETS];
+    let groups: &[&[Target]] = &[crypto_dave::TARGETS, rtp::TARGETS, rtcp::TARGETS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 
