@@ -1,7 +1,5 @@
 //! The crate's one error type.
 
-use std::path::PathBuf;
-
 /// Everything that can go wrong while producing media.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,12 +37,8 @@ pub enum Error {
     /// A WAV stream's header was malformed or not a format this crate reads.
     #[error("WAV input: {0}")]
     Wav(#[from] crate::wav::WavError),
-    /// FFmpeg exited with a failure while producing this source's media.
-    #[error("ffmpeg for {input} failed: {reason}")]
-    FfmpegFailed {
-        /// The input FFmpeg was reading.
-        input: PathBuf,
-        /// Exit status and the tail of its stderr.
-        reason: String,
-    },
+    /// FFmpeg is missing, failed to start, crashed or exited with a failure (with the tail of its
+    /// stderr), or its output could not be demuxed.
+    #[error(transparent)]
+    Ffmpeg(#[from] voxwire_ffmpeg::Error),
 }
