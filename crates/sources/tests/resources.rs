@@ -1,0 +1,83 @@
+//! 200 sources created and dropped leave no FFmpeg process and no open file descriptor.
+//!
+//! Alone in its test binary so no other test's children or files are counted.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TempDir;
+use voxwire_sources::ffmpeg::{FfmpegOpusSource, FfmpegPcmSource, FfmpegSourceConfig, OpusMode};
+use voxwire_sources::{AudioFrame, MediaSource, PcmSource, WavSource};
+
+fn children() -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+                .filter(|stat| {
+                    // pid (comm) state ppid ...
+                    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).is_some_and(|p| p == me)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(Iterator::count).unwrap_or(0)
+}
+
+/// Waits (bounded) for a count to settle: stderr drain threads close their pipe end only after
+/// the killed child's EOF reaches them.
+fn settles(what: &str, want: usize, f: fn() -> usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = f();
+        if n <= want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {n} left, expected at most {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_hundred_sources_leave_nothing_behind() {
+    require_ffmpeg!();
+    let dir = TempDir::new("res");
+    let wav = dir.join("tone.wav");
+    common::sine(&wav, 440, 2.0, 48_000, &[]);
+    let opus = dir.join("tone.opus");
+    common::sine(&opus, 440, 2.0, 48_000, &["-c:a", "libopus"]);
+    let fds_before = open_fds();
+    assert_eq!(children(), 0);
+
+    let config = FfmpegSourceConfig::default();
+    let mut frame = AudioFrame::new();
+    for batch in 0..10 {
+        let mut live: Vec<Box<dyn MediaSource>> = Vec::new();
+        for i in 0..20 {
+            let src: Box<dyn MediaSource> = match i % 4 {
+                0 => Box::new(FfmpegPcmSource::new(wav.as_path(), &config).unwrap()),
+                1 => Box::new(FfmpegOpusSource::new(opus.as_path(), &config, OpusMode::Copy).unwrap()),
+                2 => Box::new(PcmSource::new(std::fs::File::open(&wav).unwrap())),
+                _ => Box::new(WavSource::new(std::fs::File::open(&wav).unwrap()).unwrap()),
+            };
+            live.push(src);
+        }
+        // A few are read from (so they are dropped mid-stream), the rest never; every other batch
+        // is cleaned up, the rest just dropped.
+        for (i, s) in live.iter_mut().enumerate() {
+            if i < 4 {
+                s.read_audio(&mut frame).unwrap();
+            }
+            if batch % 2 == 0 {
+                s.cleanup().unwrap();
+            }
+        }
+        drop(live);
+        assert_eq!(children(), 0, "an FFmpeg child outlived its source (batch {batch})");
+    }
+    settles("open fds", fds_before, open_fds);
+}
