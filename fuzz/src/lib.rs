@@ -13,6 +13,7 @@
 use std::path::Path;
 
 pub mod crypto_dave;
+pub mod crypto_transport;
 pub mod rtcp;
 pub mod rtp;
 
@@ -28,7 +29,7 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[crypto_dave::TARGETS, rtp::TARGETS, rtcp::TARGETS];
+    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, rtp::TARGETS, rtcp::TARGETS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 

@@ -5,6 +5,81 @@
 #[non_exhaustive]
 pub enum Error {
     // --- transport encryption ---------------------------------------------------------------
+    /// A packet, or the buffer it sits in, is shorter than the layout requires.
+    #[error("truncated packet: need {expected} bytes, have {actual}")]
+    Truncated {
+        /// Bytes the layout needs.
+        expected: usize,
+        /// Bytes available.
+        actual: usize,
+    },
+    /// The caller's buffer has no room for the encryption overhead.
+    #[error("buffer too small: need {needed} bytes, capacity {capacity}")]
+    BufferTooSmall {
+        /// Bytes needed (plain length plus overhead).
+        needed: usize,
+        /// The buffer's length.
+        capacity: usize,
+    },
+    /// The first byte does not carry RTP/RTCP version 2.
+    #[error("RTP/RTCP version {version}, expected 2")]
+    Version {
+        /// The version bits found.
+        version: u8,
+    },
+    /// The header extension's length (in 32-bit words) runs past the end of the packet.
+    #[error("header extension of {words} words overruns the packet ({available} bytes left)")]
+    ExtensionOverrun {
+        /// The preamble's length field.
+        words: u16,
+        /// Bytes available after the preamble.
+        available: usize,
+    },
+    /// The P bit is set but the last byte is not a valid padding count.
+    #[error("invalid RTP padding count {count} ({available} bytes after the header)")]
+    Padding {
+        /// The padding count byte.
+        count: u8,
+        /// Bytes after the header and extension.
+        available: usize,
+    },
+    /// The packet is longer than the cipher can process in one call.
+    #[error("packet of {len} bytes is too long to encrypt")]
+    PacketTooLong {
+        /// The length to encrypt.
+        len: usize,
+    },
+    /// Authentication failed: wrong key, corrupted or forged packet. Drop the packet.
+    #[error("packet failed authentication")]
+    Authentication,
+    /// The nonce counter has used all 2^32 values under this key. Re-key (reconnect the voice
+    /// session) before sending more; reusing a nonce would break the cipher.
+    #[error("nonce space exhausted after {used} packets under one key; re-key the connection")]
+    NonceExhausted {
+        /// Packets encrypted under this key.
+        used: u64,
+    },
+    /// The transport key does not have 32 bytes.
+    #[error("transport key must be 32 bytes, got {actual}")]
+    KeyLength {
+        /// The key's length.
+        actual: usize,
+    },
+    /// A mode name that this crate does not know.
+    #[error("unknown transport encryption mode {name:?}")]
+    UnknownMode {
+        /// The name as offered.
+        name: String,
+    },
+    /// None of the offered transport modes is acceptable.
+    #[error("no acceptable transport encryption mode among those offered")]
+    NoCommonMode,
+    /// The requested backend was not compiled in (see the crate's cargo features).
+    #[error("transport backend {backend:?} is not compiled in")]
+    BackendUnavailable {
+        /// The backend asked for.
+        backend: crate::transport::Backend,
+    },
 
     // --- DAVE -------------------------------------------------------------------------------
     /// DAVE: no key to encrypt with yet (no group, or the transition not executed).

@@ -1,1 +1,0 @@
-//! Transport encryption of RTP and RTCP packets.
