@@ -196,16 +196,34 @@ impl FrameCipher {
         tag: &[u8; TAG_LEN],
         out: &mut [u8],
     ) -> bool {
-        let j0 = j0(&full_nonce(nonce));
-        let expected = self.tag(&j0, input, &clear);
-        if !bool::from(expected.ct_eq(tag)) {
-            return false;
-        }
+        self.verify(nonce, input, clear.clone(), tag) && self.decrypt_verified(nonce, input, clear, out)
+    }
+
+    /// Whether `tag` authenticates `input` under `nonce`.
+    pub fn verify(
+        &self,
+        nonce: u32,
+        input: &[u8],
+        clear: impl Iterator<Item = Range<usize>> + Clone,
+        tag: &[u8; TAG_LEN],
+    ) -> bool {
+        let expected = self.tag(&j0(&full_nonce(nonce)), input, &clear);
+        bool::from(expected.ct_eq(tag))
+    }
+
+    /// CTR-decrypts `input` into `out`; call only after [`Self::verify`].
+    pub(crate) fn decrypt_verified(
+        &self,
+        nonce: u32,
+        input: &[u8],
+        clear: impl Iterator<Item = Range<usize>>,
+        out: &mut [u8],
+    ) -> bool {
         let Some(out) = out.get_mut(..input.len()) else {
             return false;
         };
         out.copy_from_slice(input);
-        let mut ctr = self.ctr(&j0);
+        let mut ctr = self.ctr(&j0(&full_nonce(nonce)));
         segments(clear, input.len(), |is_clear, r| {
             if !is_clear {
                 ctr.apply_keystream(&mut out[r]);

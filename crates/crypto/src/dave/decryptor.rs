@@ -219,15 +219,16 @@ impl UserDecryptor {
         for m in self.managers.iter_mut().rev() {
             let generation = wrapped_generation(m.oldest, frame.nonce() >> 24);
             let Some(i) = m.cipher(generation, now) else { continue };
-            let big = big_nonce(generation, frame.nonce());
-            if !m.can_process(big) {
+            let Some(k) = m.keys.get(i) else { continue };
+            // Authenticate first: a frame under a key we do not hold says nothing about replay.
+            if !k.cipher.verify(frame.nonce(), frame.body(), frame.clear_ranges(), frame.tag()) {
+                continue;
+            }
+            if !m.can_process(big_nonce(generation, frame.nonce())) {
                 failure = OpenFailure::Replay;
                 continue;
             }
-            let ok = m.keys.get(i).is_some_and(|k| {
-                k.cipher.open(frame.nonce(), frame.body(), frame.clear_ranges(), frame.tag(), out)
-            });
-            if ok {
+            if k.cipher.decrypt_verified(frame.nonce(), frame.body(), frame.clear_ranges(), out) {
                 m.report_success(generation, frame.nonce(), now);
                 return Ok(frame.body().len());
             }

@@ -66,6 +66,11 @@ impl Call {
             c.session.handle_clients_connect(&[user]);
         }
         session.handle_session_description(1, self.now).unwrap();
+        // A joining client learns the SSRCs of those present at once (op 5 on connect); the
+        // others learn the joiner's SSRC when it first speaks (`map_all_ssrcs`).
+        for (&u, c) in &self.clients {
+            session.map_ssrc(c.ssrc, u);
+        }
         let ssrc = 1000 + user as u32;
         self.clients.insert(
             user,
@@ -220,7 +225,12 @@ impl Call {
                 match c.session.decrypt(ssrc, MediaKind::Audio, &wire, &mut buf, now).unwrap() {
                     Decrypted::Frame { len, .. } => c.received.push((ssrc, buf[..len].to_vec())),
                     Decrypted::Held => {}
-                    other => panic!("frame from {s} to {r}: {other:?}"),
+                    other => panic!(
+                        "frame from {s} (send epoch {epoch:?}, nonce {:?}) to {r} (epoch {}): {other:?}; events of {r}: {:?}",
+                        voxwire_crypto::dave::ProtocolFrame::parse(&wire).map(|p| p.nonce()),
+                        c.session.epoch(),
+                        c.events
+                    ),
                 }
             }
         }
