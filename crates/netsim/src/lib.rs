@@ -27,7 +27,8 @@
 //! 3. **Delay and jitter**: the arrival is `departure + delay + |x|·jitter`, where `x` is a
 //!    standard-normal AR(1) process with lag-one correlation [`NetsimConfig::jitter_correlation`]
 //!    (0 = independent per packet; close to 1 = slowly wandering delay, like a queue building
-//!    and draining). Independent jitter reorders packets, as on a real multipath network and as
+//!    and draining). With [`NetsimConfig::bursts`], the jitter scale switches between a calm
+//!    and a bursty value in episodes ([`JitterBursts`]). Independent jitter reorders packets, as on a real multipath network and as
 //!    in netem; [`NetsimConfig::in_order`] keeps FIFO order instead (a packet never overtakes
 //!    the one before it).
 //! 4. **Reordering**: with probability [`NetsimConfig::reorder`] a packet is held back an extra
@@ -138,6 +139,20 @@ impl Loss {
     }
 }
 
+/// Jitter episodes: the link alternates between calm and bursty periods (a two-state Markov
+/// chain in time with exponentially distributed dwell times), as on Wi-Fi under contention or a
+/// link with bursty cross traffic. In a burst, [`Self::jitter`] replaces the calm
+/// [`NetsimConfig::jitter`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JitterBursts {
+    /// Jitter scale during a burst.
+    pub jitter: Duration,
+    /// Mean length of a calm period.
+    pub mean_calm: Duration,
+    /// Mean length of a burst.
+    pub mean_burst: Duration,
+}
+
 /// How a [`Netsim`] impairs the packets sent through it. Build with the `with_*` methods.
 ///
 /// Probabilities are clamped to `0..=1` when used; the default is a perfect, zero-delay link.
@@ -152,6 +167,8 @@ pub struct NetsimConfig {
     pub jitter_correlation: f64,
     /// Keep FIFO order: a packet never arrives before the one sent before it.
     pub in_order: bool,
+    /// Optional jitter episodes.
+    pub bursts: Option<JitterBursts>,
     /// Loss model.
     pub loss: Loss,
     /// Probability that a packet is held back by [`Self::reorder_delay`].
@@ -175,6 +192,7 @@ impl Default for NetsimConfig {
             jitter: Duration::ZERO,
             jitter_correlation: 0.0,
             in_order: false,
+            bursts: None,
             loss: Loss::None,
             reorder: 0.0,
             reorder_delay: Duration::from_millis(40),
@@ -205,6 +223,13 @@ impl NetsimConfig {
     #[must_use]
     pub fn with_jitter_correlation(mut self, correlation: f64) -> Self {
         self.jitter_correlation = correlation.clamp(0.0, 0.999);
+        self
+    }
+
+    /// Sets [`Self::bursts`].
+    #[must_use]
+    pub fn with_bursts(mut self, bursts: JitterBursts) -> Self {
+        self.bursts = Some(bursts);
         self
     }
 
@@ -332,6 +357,9 @@ pub struct Netsim<P> {
     ge_bad: bool,
     /// AR(1) jitter state (standard normal marginal).
     jitter_x: f64,
+    /// Jitter-episode state: in a burst, and when the state was last stepped.
+    in_burst: bool,
+    burst_clock: Option<Instant>,
     /// Latest arrival handed out so far, for `in_order`.
     last_arrival: Option<Instant>,
     stats: NetsimStats,
@@ -349,6 +377,8 @@ impl<P: Clone> Netsim<P> {
             link_free: None,
             ge_bad: false,
             jitter_x: 0.0,
+            in_burst: false,
+            burst_clock: None,
             last_arrival: None,
             stats: NetsimStats::default(),
         }
@@ -413,7 +443,7 @@ impl<P: Clone> Netsim<P> {
             _ => now,
         };
 
-        let mut arrival = departure + self.config.delay + self.jitter();
+        let mut arrival = departure + self.config.delay + self.jitter(now);
         if self.config.in_order {
             if let Some(last) = self.last_arrival {
                 arrival = arrival.max(last);
@@ -477,14 +507,33 @@ impl<P: Clone> Netsim<P> {
         }
     }
 
-    fn jitter(&mut self) -> Duration {
-        if self.config.jitter.is_zero() {
+    /// Whether the link was in a jitter burst when the last packet was sent.
+    pub fn in_burst(&self) -> bool {
+        self.in_burst
+    }
+
+    fn jitter(&mut self, now: Instant) -> Duration {
+        let mut scale = self.config.jitter;
+        if let Some(b) = self.config.bursts {
+            let dt = self.burst_clock.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+            self.burst_clock = Some(now);
+            let mean = if self.in_burst { b.mean_burst } else { b.mean_calm };
+            // P(leave within dt) for an exponential dwell time.
+            let p = 1.0 - (-dt.as_secs_f64() / mean.as_secs_f64().max(1e-9)).exp();
+            if self.chance(p) {
+                self.in_burst = !self.in_burst;
+            }
+            if self.in_burst {
+                scale = b.jitter;
+            }
+        }
+        if scale.is_zero() {
             return Duration::ZERO;
         }
         let c = self.config.jitter_correlation.clamp(0.0, 0.999);
         let z = self.rng.next_normal();
         self.jitter_x = c * self.jitter_x + (1.0 - c * c).sqrt() * z;
-        self.config.jitter.mul_f64(self.jitter_x.abs().min(1e6))
+        scale.mul_f64(self.jitter_x.abs().min(1e6))
     }
 }
 
@@ -580,6 +629,27 @@ mod tests {
         assert!((mean_extra - 0.032).abs() < 0.004, "mean extra {mean_extra}");
         let (_, out) = run(cfg.with_in_order(true), 5, 1000);
         assert!(out.windows(2).all(|w| seq(&w[1]) > seq(&w[0])));
+    }
+
+    #[test]
+    fn jitter_bursts_alternate_calm_and_bursty_periods() {
+        let bursts = JitterBursts {
+            jitter: Duration::from_millis(100),
+            mean_calm: Duration::from_secs(4),
+            mean_burst: Duration::from_secs(1),
+        };
+        let cfg = NetsimConfig::default().with_jitter(Duration::from_millis(1)).with_bursts(bursts);
+        let (_, out) = run(cfg, 21, 15_000);
+        let extra: Vec<f64> = out.iter().map(|d| (d.arrival - d.sent).as_secs_f64()).collect();
+        // Calm most of the time (about 80%), bursty about 20%.
+        let calm = extra.iter().filter(|e| **e < 0.005).count() as f64 / extra.len() as f64;
+        assert!((0.65..0.92).contains(&calm), "calm fraction {calm}");
+        assert!(extra.iter().any(|e| *e > 0.150));
+        // Episodes, not isolated spikes: a large delay is usually followed by another.
+        let big: Vec<usize> = (0..extra.len()).filter(|i| extra[*i] > 0.03).collect();
+        let follow =
+            big.iter().filter(|i| extra.get(**i + 1).is_some_and(|e| *e > 0.01)).count() as f64;
+        assert!(follow / big.len() as f64 > 0.7);
     }
 
     #[test]
