@@ -5,7 +5,6 @@
 //! Targets on the reference 2-core machine (160-byte packet): AES-256-GCM at most 150 ns,
 //! XChaCha20-Poly1305 at most 400 ns.
 #![expect(deprecated, reason = "the deprecated secretbox modes are benchmarked too")]
-#![expect(missing_docs, reason = "criterion macros generate undocumented items")]
 
 use std::hint::black_box;
 

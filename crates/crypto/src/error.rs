@@ -74,6 +74,9 @@ pub enum Error {
     /// None of the offered transport modes is acceptable.
     #[error("no acceptable transport encryption mode among those offered")]
     NoCommonMode,
+    /// The RTP header could not be read (a case other than truncation or version).
+    #[error("RTP header: {0}")]
+    Rtp(#[source] voxwire_rtp::Error),
     /// The requested backend was not compiled in (see the crate's cargo features).
     #[error("transport backend {backend:?} is not compiled in")]
     BackendUnavailable {

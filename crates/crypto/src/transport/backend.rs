@@ -6,6 +6,7 @@ compile_error!(
 );
 
 use crypto_secretbox::aead::{AeadInPlace, KeyInit};
+#[cfg(feature = "ring")]
 use zeroize::Zeroizing;
 
 use super::mode::{Algorithm, KEY_LEN, TAG_LEN};
@@ -249,6 +250,7 @@ mod tests {
         [Backend::Ring, Backend::RustCrypto].into_iter().filter(|b| b.is_available())
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of a published vector")]
     fn check(
         alg: Algorithm,
         backend: Backend,
@@ -292,7 +294,7 @@ mod tests {
         }
     }
 
-    /// draft-irtf-cfrg-xchacha-03, appendix A.3.1 (AEAD_XChaCha20_Poly1305).
+    /// draft-irtf-cfrg-xchacha-03, appendix A.3.1 (`AEAD_XChaCha20_Poly1305`).
     #[test]
     fn xchacha20poly1305_draft_vector() {
         for b in backends() {

@@ -1,16 +1,20 @@
 //! The few RTP header facts that transport encryption needs, read without allocating.
 //!
-//! `voxwire-rtp` offers no packet view yet, so this private parser computes them. It reads only
-//! what the modes need (version, CC, X, P, the extension preamble) and validates every length
-//! against the slice, so that no later index can fail.
+//! The clear part of a packet (version, CC, X, P, the extension preamble) is read with
+//! `voxwire_rtp::RtpsizeLayout`, the workspace's single definition of the rtpsize layout. The
+//! rest (extension and padding bounds) is checked here against the slice, so that no later index
+//! can fail. `voxwire_rtp::RtpPacket::parse` is not used on decrypted packets on purpose: it also
+//! validates every RFC 8285 element, and a transport layer must hand over an authenticated
+//! packet whose elements a later layer may judge.
 
 use std::ops::Range;
 
-use super::mode::RTP_FIXED_LEN;
+use voxwire_rtp::RtpsizeLayout;
+
 use crate::Error;
 
 /// Bytes of the RFC 8285 extension preamble (profile u16, length u16 in words).
-pub(crate) const EXT_PREAMBLE_LEN: usize = 4;
+pub(crate) const EXT_PREAMBLE_LEN: usize = voxwire_rtp::EXTENSION_PREAMBLE_LEN;
 
 /// Checks the version bits of the first byte (RTP and RTCP share them).
 pub(crate) fn check_version(buf: &[u8]) -> Result<(), Error> {
@@ -21,18 +25,20 @@ pub(crate) fn check_version(buf: &[u8]) -> Result<(), Error> {
     }
 }
 
+fn layout(buf: &[u8]) -> Result<RtpsizeLayout, Error> {
+    RtpsizeLayout::parse(buf).map_err(|e| match e {
+        voxwire_rtp::Error::BadVersion { version } => Error::Version { version },
+        voxwire_rtp::Error::Truncated { expected, actual, .. } => {
+            Error::Truncated { expected, actual }
+        }
+        other => Error::Rtp(other),
+    })
+}
+
 /// The length of the clear header in the rtpsize modes: fixed header, CSRCs and, with X=1, the
 /// 4-byte extension preamble. Only the first byte and the length are checked.
 pub(crate) fn rtpsize_header_len(buf: &[u8]) -> Result<usize, Error> {
-    check_version(buf)?;
-    let first = buf.first().copied().unwrap_or_default();
-    let cc = usize::from(first & 0x0F);
-    let x = first & 0x10 != 0;
-    let len = RTP_FIXED_LEN + 4 * cc + if x { EXT_PREAMBLE_LEN } else { 0 };
-    if buf.len() < len {
-        return Err(Error::Truncated { expected: len, actual: buf.len() });
-    }
-    Ok(len)
+    Ok(layout(buf)?.header_len)
 }
 
 /// An RFC 8285 header extension block in a plain RTP packet.
@@ -56,35 +62,26 @@ pub(crate) struct PlainRtp {
 
 /// Parses a plain RTP packet. With `check_padding`, a set P bit must come with a valid count.
 pub(crate) fn parse_plain(buf: &[u8], check_padding: bool) -> Result<PlainRtp, Error> {
-    check_version(buf)?;
-    let first = buf.first().copied().unwrap_or_default();
-    let cc = usize::from(first & 0x0F);
-    let csrc_end = RTP_FIXED_LEN + 4 * cc;
-    if buf.len() < csrc_end {
-        return Err(Error::Truncated { expected: csrc_end, actual: buf.len() });
-    }
-    let mut body = csrc_end;
-    let extension = if first & 0x10 != 0 {
-        let Some(pre) = buf.get(csrc_end..csrc_end + EXT_PREAMBLE_LEN) else {
-            return Err(Error::Truncated {
-                expected: csrc_end + EXT_PREAMBLE_LEN,
-                actual: buf.len(),
-            });
-        };
-        let profile = u16::from_be_bytes([pre[0], pre[1]]);
-        let words = u16::from_be_bytes([pre[2], pre[3]]);
-        let start = csrc_end + EXT_PREAMBLE_LEN;
-        let end = start + 4 * usize::from(words);
-        if end > buf.len() {
-            return Err(Error::ExtensionOverrun { words, available: buf.len() - start });
+    let l = layout(buf)?;
+    let (csrc_end, extension) = match l.extension_profile {
+        None => (l.header_len, None),
+        Some(profile) => {
+            let end = l.header_len + l.extension_body_len;
+            if end > buf.len() {
+                return Err(Error::ExtensionOverrun {
+                    words: (l.extension_body_len / 4) as u16,
+                    available: buf.len() - l.header_len,
+                });
+            }
+            (
+                l.header_len - EXT_PREAMBLE_LEN,
+                Some(Extension { profile, elements: l.header_len..end }),
+            )
         }
-        body = end;
-        Some(Extension { profile, elements: start..end })
-    } else {
-        None
     };
+    let body = extension.as_ref().map_or(csrc_end, |e| e.elements.end);
     let mut padding = 0;
-    if check_padding && first & 0x20 != 0 {
+    if check_padding && l.padding {
         let available = buf.len() - body;
         let count = buf.last().copied().unwrap_or_default();
         if count == 0 || usize::from(count) > available {

@@ -463,6 +463,12 @@ mod tests {
     }
 
     #[test]
+    fn cipher_can_be_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<TransportCipher>();
+    }
+
+    #[test]
     fn debug_does_not_print_the_key() {
         let c = TransportCipher::new(TransportMode::AeadAes256GcmRtpsize, &KEY).unwrap();
         let s = format!("{c:?}");

@@ -17,7 +17,7 @@ pub const KEY_LEN: usize = 32;
 /// Bytes of the clear RTCP header in every mode: V/P/RC, PT, length, sender SSRC.
 pub const RTCP_CLEAR_LEN: usize = 8;
 /// Bytes of the fixed RTP header.
-pub(crate) const RTP_FIXED_LEN: usize = 12;
+pub(crate) const RTP_FIXED_LEN: usize = voxwire_rtp::FIXED_HEADER_LEN;
 
 /// A transport encryption mode, as named in Ready's `modes` and Select Protocol's `mode`.
 ///

@@ -21,7 +21,11 @@ pub(crate) fn hex(s: &str) -> Vec<u8> {
 }
 
 pub(crate) fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    use std::fmt::Write as _;
+    b.iter().fold(String::new(), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    })
 }
 
 pub(crate) fn cipher(
@@ -120,7 +124,7 @@ pub(crate) fn reference_seal(
             let mut nonce = [0u8; 24];
             match (mode, wire) {
                 (TransportMode::XSalsa20Poly1305, WireNonce::None) => {
-                    nonce[..h].copy_from_slice(hdr)
+                    nonce[..h].copy_from_slice(hdr);
                 }
                 (TransportMode::XSalsa20Poly1305Suffix, WireNonce::TwentyFour(n)) => nonce = *n,
                 (_, WireNonce::Four(n)) => nonce[..4].copy_from_slice(n),
@@ -212,7 +216,7 @@ pub(crate) fn ring_aes_seal(key: &[u8; 32], n: [u8; 4], aad: &[u8], body: &[u8])
 }
 
 /// NaCl secretbox composed from the primitives: XSalsa20 keystream block 0 bytes 0..32 are the
-/// one-time Poly1305 key; the message is XORed with the keystream from byte 32.
+/// one-time Poly1305 key; the message is combined (XOR) with the keystream from byte 32.
 pub(crate) fn secretbox_seal(key: &[u8; 32], nonce: &[u8; 24], msg: &mut [u8]) -> [u8; 16] {
     let mut s = salsa20::XSalsa20::new(key.into(), nonce.into());
     let mut otk = [0u8; 32];
