@@ -14,6 +14,7 @@ use std::path::Path;
 
 pub mod crypto_dave;
 pub mod crypto_transport;
+pub mod gateway;
 pub mod rtcp;
 pub mod rtp;
 
@@ -29,7 +30,7 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, rtp::TARGETS, rtcp::TARGETS];
+    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 

@@ -226,6 +226,8 @@ struct Session {
     dropped: u64,
     replay: VecDeque<(Seq, Transmit)>,
     replay_bytes: usize,
+    /// Session Description has been sent.
+    described: bool,
 }
 
 /// The sans-IO voice-gateway server side of one client session.
@@ -420,6 +422,7 @@ impl ServerConnection {
             dropped: 0,
             replay: VecDeque::new(),
             replay_bytes: 0,
+            described: false,
         });
         self.state = ServerState::AwaitingSelectProtocol;
         self.send_sequenced(&ServerMessage::Ready(ready))
@@ -470,12 +473,11 @@ impl ServerConnection {
                 session.dropped += 1;
             }
         }
-        self.state = if previous.state == ServerState::AwaitingSelectProtocol
-            || previous.state == ServerState::AwaitingSessionDescription
-        {
-            ServerState::AwaitingSelectProtocol
-        } else {
+        // Before Session Description the client still has to select a protocol on this socket.
+        self.state = if session.described {
             ServerState::Established
+        } else {
+            ServerState::AwaitingSelectProtocol
         };
         self.session = Some(session);
         Ok(())
@@ -509,6 +511,9 @@ impl ServerConnection {
             return Err(self.invalid("send session description"));
         }
         self.state = ServerState::Established;
+        if let Some(session) = self.session.as_mut() {
+            session.described = true;
+        }
         self.send_sequenced(&ServerMessage::SessionDescription(description))
     }
 

@@ -205,3 +205,32 @@ fn seq_wraps_and_resume_still_replays_the_right_messages() {
         [1_000_000, 1_000_001, 1_000_002, 1_000_003, 1_000_004]
     );
 }
+
+#[test]
+fn resume_before_session_description_returns_to_select_protocol() {
+    let mut pair = Pair::new(GatewayVersion::V8);
+    pair.auto = false;
+    pair.run_for(Duration::from_millis(50));
+    let now = pair.now;
+    pair.server.accept_identify(common::ready(), now).unwrap();
+    pair.run_for(Duration::from_millis(50));
+    assert_eq!(pair.client.state(), ClientState::AwaitingSelectProtocol);
+    pair.drop_socket();
+    pair.new_socket();
+    pair.auto = true;
+    let now = pair.now;
+    pair.client.resume(now).unwrap();
+    pair.run_for(Duration::from_millis(100));
+    assert_eq!(pair.client.state(), ClientState::AwaitingSelectProtocol);
+    assert_eq!(pair.server.state(), ServerState::AwaitingSelectProtocol);
+    let now = pair.now;
+    pair.client
+        .select_protocol(
+            SelectProtocol::udp("203.0.113.7", 1, EncryptionMode::AeadAes256GcmRtpsize),
+            now,
+        )
+        .unwrap();
+    pair.run_for(Duration::from_millis(100));
+    assert_eq!(pair.client.state(), ClientState::Established);
+    assert_eq!(pair.server.state(), ServerState::Established);
+}
