@@ -1,6 +1,8 @@
 //! `cargo xtask <task>`: the project's tasks. Run `cargo xtask help` for the list.
 #![forbid(unsafe_code)]
 
+mod bench_ffmpeg;
+mod bench_jitter;
 mod setup;
 mod util;
 
@@ -14,11 +16,14 @@ cargo xtask <task> [args]
   setup                      check for and install what the workspace needs (ffmpeg, libopus, ...)
   demo [ARGS]                setup, then run the demo against the embedded local server
   test                       setup, then the whole test suite (what .ci/run runs)
+  interop                    install the third-party Discord clients (npm) and run the interop tests
   ci                         everything CI checks: fmt, clippy, tests, docs, fuzz replay, benches build,
                              io-free check, cargo-deny (when installed), short fuzz runs (when possible)
   fuzz TARGET [--seconds N]  run one fuzz target under cargo-fuzz (needs a nightly toolchain)
   fuzz-list                  list the fuzz targets
   bench [NAME]               benchmarks; NAME is one of: criterion (all criterion benches)
+                             ffmpeg-pool [--seconds N] (100 real-time players: memory, FFmpeg processes)
+                             jitter [--seconds N] [--seeds N] (playout quality per impairment profile)
 ";
 
 fn main() -> ExitCode {
@@ -31,6 +36,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(setup::Needs::All),
         "demo" => demo(rest),
         "test" => test(),
+        "interop" => interop(),
         "ci" => ci(),
         "fuzz" => fuzz(rest),
         "fuzz-list" => fuzz_list(),
@@ -60,7 +66,34 @@ fn demo(args: &[String]) -> Result<(), Fail> {
 /// The test command of the README and of `.ci/run`.
 fn test() -> Result<(), Fail> {
     setup::run(setup::Needs::All)?;
+    install_interop_peers()?;
     run_tests()
+}
+
+/// Installs the third-party clients of `interop/` from npm (never vendored), when the lock file
+/// changed or they are missing.
+fn install_interop_peers() -> Result<(), Fail> {
+    let dir = root().join("interop");
+    let marker = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let fresh = match (
+        std::fs::metadata(&marker).and_then(|m| m.modified()),
+        std::fs::metadata(&lock).and_then(|m| m.modified()),
+    ) {
+        (Ok(installed), Ok(locked)) => installed >= locked,
+        _ => false,
+    };
+    if fresh && dir.join("node_modules/@discordjs/voice/package.json").is_file() {
+        return Ok(());
+    }
+    Cmd::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(&dir).run()
+}
+
+/// Interop with real third-party Discord voice clients.
+fn interop() -> Result<(), Fail> {
+    setup::run(setup::Needs::All)?;
+    install_interop_peers()?;
+    Cmd::cargo(&["test", "-p", "voxwire-server", "--test", "interop_discordjs"]).run()
 }
 
 fn run_tests() -> Result<(), Fail> {
@@ -116,7 +149,8 @@ fn ci() -> Result<(), Fail> {
 /// `cargo tree -e normal` of every sans-IO crate must not contain tokio, mio or socket2.
 fn io_free_check() -> Result<(), Fail> {
     for krate in SANS_IO {
-        let tree = Cmd::cargo(&["tree", "-e", "normal", "--prefix", "none", "-p", krate]).output()?;
+        let tree =
+            Cmd::cargo(&["tree", "-e", "normal", "--prefix", "none", "-p", krate]).output()?;
         for banned in ["tokio ", "mio ", "socket2 "] {
             if tree.lines().any(|l| l.starts_with(banned)) {
                 return Err(Fail::new(format!(
@@ -131,7 +165,8 @@ fn io_free_check() -> Result<(), Fail> {
 }
 
 fn fuzz_possible() -> bool {
-    util::have("cargo-fuzz") && Cmd::new("rustup").args(["run", "nightly", "rustc", "--version"]).quiet().run().is_ok()
+    util::have("cargo-fuzz")
+        && Cmd::new("rustup").args(["run", "nightly", "rustc", "--version"]).quiet().run().is_ok()
 }
 
 fn fuzz_targets() -> Result<Vec<String>, Fail> {
@@ -197,6 +232,8 @@ fn bench(args: &[String]) -> Result<(), Fail> {
             setup::run(setup::Needs::All)?;
             Cmd::cargo(&["bench", "--workspace"]).args(&args[1..]).run()
         }
+        "ffmpeg-pool" => bench_ffmpeg::run(&args[1..]),
+        "jitter" => bench_jitter::run(&args[1..]),
         other => Err(Fail::new(format!("unknown bench `{other}`\n\n{HELP}"))),
     }
 }

@@ -23,7 +23,10 @@ impl fmt::Display for Fail {
 
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Whether `prog` is on PATH (or, for `cargo-*`, installed as a cargo subcommand).
@@ -92,8 +95,13 @@ impl Cmd {
         if !self.quiet {
             println!("$ {what}");
         }
-        let status = self.cmd.status().map_err(|e| Fail::new(format!("cannot run `{what}`: {e}")))?;
-        if status.success() { Ok(()) } else { Err(Fail::new(format!("`{what}` failed ({status})"))) }
+        let status =
+            self.cmd.status().map_err(|e| Fail::new(format!("cannot run `{what}`: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Fail::new(format!("`{what}` failed ({status})")))
+        }
     }
 
     /// Runs and returns stdout; fails on a non-zero exit.
