@@ -17,6 +17,7 @@ pub mod crypto_transport;
 pub mod gateway;
 pub mod rtcp;
 pub mod rtp;
+pub mod video;
 
 /// One fuzz target: its name (the binary and corpus directory) and its body.
 #[derive(Clone, Copy, Debug)]
@@ -30,7 +31,7 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS];
+    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS, video::TARGETS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 

@@ -367,20 +367,20 @@ impl Av1Depacketizer {
                     self.buf.extend(&[element])?;
                     if !continues_next {
                         let start = self.open_obu.take().unwrap_or_default();
-                        self.finish_fragmented(start);
+                        self.finish_fragmented(start)?;
                     }
                 }
                 (false, true) => {
-                    // First fragment: header (and extension) then payload bytes; an obu_size in
-                    // a fragment cannot be checked, so it is stripped.
-                    let (header, ext, body) = split_fragment(element)?;
+                    // First fragment: kept raw (it may end inside the OBU header) and
+                    // normalised when the OBU completes.
+                    let header = element[0];
                     if !av1_obu_dropped((header >> 3) & 0x0F)
                         && let Some(t) = self.unsized_tail.take()
                     {
                         self.add_size(t)?;
                     }
                     let start = self.buf.data.len();
-                    self.buf.extend(&[&[header & !0x02], ext, body])?;
+                    self.buf.extend(&[element])?;
                     self.open_obu = Some(start);
                 }
             }
@@ -388,24 +388,35 @@ impl Av1Depacketizer {
         Ok(())
     }
 
-    /// A fragmented OBU is complete: drop it if it is a dropped type, else keep it as the tail.
-    fn finish_fragmented(&mut self, start: usize) {
-        let header = self.buf.data.get(start).copied().unwrap_or_default();
+    /// A fragmented OBU is complete in `data[start..]`: validate its header, strip a size field
+    /// if the sender left one, drop it if it is a dropped type, else keep it as the tail.
+    fn finish_fragmented(&mut self, start: usize) -> Result<(), Error> {
+        let data = &mut self.buf.data;
+        let (header, ext, body) = split_fragment(data.get(start..).unwrap_or_default())?;
         let t = (header >> 3) & 0x0F;
         if av1_obu_dropped(t) {
-            self.buf.data.truncate(start);
-            return;
+            data.truncate(start);
+            return Ok(());
+        }
+        if header & 0x02 != 0 {
+            // Rare: rebuild header ‖ extension ‖ payload without the size field.
+            let body_start = body.as_ptr() as usize - data.as_ptr() as usize;
+            let body_end = body_start + body.len();
+            let head_len = 1 + ext.len();
+            data.truncate(body_end);
+            data.drain(start + head_len..body_start);
+            data[start] = header & !0x02;
         }
         if t == OBU_SEQUENCE_HEADER {
             self.buf.keyframe = true;
         }
         self.unsized_tail = Some(start);
+        Ok(())
     }
 }
 
-/// Splits header, extension and payload; strips a size field if one is present (checking it
-/// against the element for complete elements is done by the caller's framing: a present size
-/// field only bounds the payload when it fits).
+/// Splits an OBU element into header, extension and payload, stepping over a size field if the
+/// sender left one (the payload then ends where the size says, if that is inside the element).
 fn split_fragment(e: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
     let codec = Codec::Av1;
     let (&header, mut rest) = e.split_first().ok_or(Error::Empty { what: "AV1 OBU element" })?;
@@ -542,6 +553,19 @@ mod tests {
         assert!(d.push(&[0x60, 0x02, 0x30, 0xAB, 0x78, 0x00], false).unwrap().is_none());
         let f = d.push(&[0x90, 0x00], true).unwrap().unwrap();
         assert_eq!(f.data, [0x30, 0xAB]);
+    }
+
+    #[test]
+    fn fragment_boundary_inside_obu_header() {
+        // The first fragment is only the header byte of an OBU with an extension; the extension
+        // byte and payload follow in the next packet. A size field left by the sender is removed.
+        let mut d = Av1Depacketizer::new(DepacketizerConfig::default());
+        assert!(d.push(&[0x60, 0x01, 0x08, 0x36], false).unwrap().is_none());
+        let f = d.push(&[0x90, 0x05, 0x02, 0x11, 0x22], true).unwrap().unwrap();
+        assert_eq!(f.data, [0x0A, 0x00, 0x34, 0x05, 0x11, 0x22]);
+        assert!(f.keyframe);
+        assert!(d.push(&[0x50, 0x36], false).unwrap().is_none());
+        assert!(d.push(&[0x80], true).is_err()); // extension byte never came
     }
 
     #[test]

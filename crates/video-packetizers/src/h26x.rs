@@ -87,7 +87,8 @@ impl H26xPacketizer {
     /// # Errors
     ///
     /// [`Error::Malformed`] when `frame` has non-zero bytes before its first start code, no
-    /// NAL unit, or a NAL unit shorter than its header.
+    /// NAL unit, a NAL unit shorter than its header, or a NAL unit type that RTP cannot carry
+    /// (H264 0 and 24–31, H265 48–63: the payload format uses them for its own structures).
     pub fn packetize<'a>(&'a mut self, frame: &'a [u8]) -> Result<H26xPackets<'a>, Error> {
         let codec = self.codec;
         self.nals.clear();
@@ -99,6 +100,16 @@ impl H26xPacketizer {
         for nal in units {
             if nal.len() < header_len(codec) {
                 return Err(Error::Malformed { codec, reason: "NAL unit shorter than its header" });
+            }
+            let reserved = match codec {
+                Codec::H265 => (nal[0] >> 1) & 0x3F >= 48,
+                _ => matches!(nal[0] & 0x1F, 0 | 24..=31),
+            };
+            if reserved {
+                return Err(Error::Malformed {
+                    codec,
+                    reason: "NAL unit type is unspecified or used by the RTP payload format",
+                });
             }
             let start = nal.as_ptr() as usize - base;
             self.nals.push(start..start + nal.len());
@@ -590,6 +601,10 @@ mod tests {
         assert!(p.packetize(&[7, 0, 0, 1, 0x41]).is_err());
         assert!(p.packetize(&[0, 0, 1, 0, 0, 1, 0x41]).is_err());
         assert!(p.packetize(&[0, 0, 0, 0, 1, 0x41]).is_ok());
+        assert!(p.packetize(&[0, 0, 1, 0x40, 1]).is_err()); // type 0
+        assert!(p.packetize(&[0, 0, 1, 0x5C, 1]).is_err()); // type 28
+        let mut p = H26xPacketizer::h265(PacketizerConfig::default()).unwrap();
+        assert!(p.packetize(&[0, 0, 1, 0x62, 1, 5]).is_err()); // type 49
         assert!(H26xPacketizer::h264(PacketizerConfig::with_mtu(10)).is_err());
         assert!(H26xPacketizer::new(Codec::Vp8, PacketizerConfig::default()).is_err());
     }

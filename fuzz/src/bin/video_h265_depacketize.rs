@@ -1,0 +1,8 @@
+//! Fuzz target: h265 depacketizer.
+#![cfg_attr(fuzzing, no_main)]
+#[cfg(fuzzing)]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| voxwire_fuzz::video::h265_depacketize(data));
+#[cfg(not(fuzzing))]
+fn main() {
+    voxwire_fuzz::replay_main("video_h265_depacketize", voxwire_fuzz::video::h265_depacketize);
+}
