@@ -51,6 +51,7 @@ impl ExtensionForm {
     }
 
     /// The smallest form that can carry all `elements`: one-byte when possible.
+    #[inline]
     pub fn for_elements(elements: &[ExtensionElement<'_>]) -> Result<Self, Error> {
         if elements.iter().all(|e| Self::OneByte.can_encode(e.id, e.data.len())) {
             return Ok(Self::OneByte);
@@ -63,7 +64,7 @@ impl ExtensionForm {
         }
     }
 
-    const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::OneByte => "one-byte",
             Self::TwoByte => "two-byte",
@@ -108,6 +109,7 @@ pub struct HeaderExtension<'a> {
 impl<'a> HeaderExtension<'a> {
     /// Splits the extension block off the front of `rest` (the bytes after the CSRCs).
     /// `offset` is where `rest` starts in the packet, for error context.
+    #[inline]
     pub(crate) fn split(rest: &'a [u8], offset: usize) -> Result<(Self, &'a [u8]), Error> {
         let (pre, rest) = rest.split_first_chunk::<4>().ok_or(Error::Truncated {
             what: "RTP extension preamble",
@@ -297,11 +299,13 @@ impl<'a> Iterator for ExtensionElements<'a> {
 impl core::iter::FusedIterator for ExtensionElements<'_> {}
 
 /// Bytes the elements take in `form`, before padding to a 32-bit boundary.
+#[inline]
 pub fn elements_len(form: ExtensionForm, elements: &[ExtensionElement<'_>]) -> usize {
     elements.iter().map(|e| form.element_header_len() + e.data.len()).sum()
 }
 
 /// Bytes the elements take in `form`, padded to a multiple of 4 (the extension body length).
+#[inline]
 pub fn padded_elements_len(form: ExtensionForm, elements: &[ExtensionElement<'_>]) -> usize {
     elements_len(form, elements).next_multiple_of(4)
 }
@@ -314,38 +318,42 @@ pub fn write_elements(
     elements: &[ExtensionElement<'_>],
     out: &mut [u8],
 ) -> Result<usize, Error> {
+    if let Some(e) = elements.iter().find(|e| !form.can_encode(e.id, e.data.len())) {
+        return Err(Error::ExtensionNotEncodable {
+            id: e.id,
+            len: e.data.len(),
+            form: form.name(),
+        });
+    }
     let total = padded_elements_len(form, elements);
     let available = out.len();
     let out = out.get_mut(..total).ok_or(Error::BufferTooSmall { needed: total, available })?;
-    let mut pos = 0;
-    for e in elements {
-        if !form.can_encode(e.id, e.data.len()) {
-            return Err(Error::ExtensionNotEncodable {
-                id: e.id,
-                len: e.data.len(),
-                form: form.name(),
-            });
-        }
-        let hlen = form.element_header_len();
-        let Some(dst) = out.get_mut(pos..pos + hlen + e.data.len()) else {
-            return Err(Error::BufferTooSmall { needed: total, available });
-        };
-        let (head, data) = dst.split_at_mut(hlen);
-        match (form, head) {
-            (ExtensionForm::OneByte, [h]) => *h = (e.id << 4) | (e.data.len() as u8 - 1),
-            (ExtensionForm::TwoByte, [h0, h1]) => {
-                *h0 = e.id;
-                *h1 = e.data.len() as u8;
-            }
-            _ => {}
-        }
-        data.copy_from_slice(e.data);
-        pos += hlen + e.data.len();
-    }
-    if let Some(pad) = out.get_mut(pos..) {
-        pad.fill(0);
-    }
+    write_elements_unchecked(form, elements, out);
     Ok(total)
+}
+
+/// Writes elements already checked with [`ExtensionForm::can_encode`] into `out`, which is
+/// exactly [`padded_elements_len`] long. Never panics; a short `out` is left partly written.
+#[inline]
+pub(crate) fn write_elements_unchecked(
+    form: ExtensionForm,
+    elements: &[ExtensionElement<'_>],
+    out: &mut [u8],
+) {
+    let mut rest = out;
+    for e in elements {
+        let len = e.data.len();
+        let head: &[u8] = match form {
+            ExtensionForm::OneByte => &[(e.id << 4) | (len as u8).wrapping_sub(1)],
+            ExtensionForm::TwoByte => &[e.id, len as u8],
+        };
+        let Some((h, tail)) = rest.split_at_mut_checked(head.len()) else { return };
+        h.copy_from_slice(head);
+        let Some((d, tail)) = tail.split_at_mut_checked(len) else { return };
+        d.copy_from_slice(e.data);
+        rest = tail;
+    }
+    rest.fill(0);
 }
 
 #[cfg(test)]

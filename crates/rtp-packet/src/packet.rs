@@ -16,6 +16,11 @@ pub const RTP_VERSION: u8 = 2;
 /// (and, for RFC 8285 profiles, every element), and the padding count. After that no accessor
 /// can fail. Padding is stripped from [`RtpPacket::payload`].
 ///
+/// Unlike a bare `#[repr(transparent)]` wrapper around `&[u8]`, the view keeps the slices that
+/// `parse` already split (fixed header as `&[u8; 12]`, CSRCs, extension, payload): accessors are
+/// then plain loads with no offset arithmetic and no fallible indexing. It is still `Copy` and
+/// borrows the input; nothing is copied.
+///
 /// ```
 /// use voxwire_rtp::{RtpPacket, SeqNo, Ssrc};
 /// let bytes = [
@@ -43,6 +48,7 @@ pub struct RtpPacket<'a> {
 
 impl<'a> RtpPacket<'a> {
     /// Parses and validates `data` as one RTP packet. The whole slice is the packet.
+    #[inline]
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         let (fixed, rest) =
             data.split_first_chunk::<FIXED_HEADER_LEN>().ok_or(Error::Truncated {
