@@ -44,14 +44,45 @@ pub struct NackPair {
 
 impl NackPair {
     /// The lost sequence numbers this entry names, in order.
-    pub fn lost(self) -> impl Iterator<Item = SeqNo> + Clone {
-        core::iter::once(self.pid).chain(
-            (0..16u16)
-                .filter(move |i| self.blp & (1 << i) != 0)
-                .map(move |i| self.pid.wrapping_add(i + 1)),
-        )
+    #[inline]
+    pub fn lost(self) -> NackLost {
+        NackLost { pid: self.pid, blp: self.blp, pid_done: false }
     }
 }
+
+/// Iterator over the sequence numbers one [`NackPair`] names: the PID, then one per set BLP bit.
+#[derive(Clone, Debug)]
+pub struct NackLost {
+    pid: SeqNo,
+    blp: u16,
+    pid_done: bool,
+}
+
+impl Iterator for NackLost {
+    type Item = SeqNo;
+
+    #[inline]
+    fn next(&mut self) -> Option<SeqNo> {
+        if !self.pid_done {
+            self.pid_done = true;
+            return Some(self.pid);
+        }
+        if self.blp == 0 {
+            return None;
+        }
+        let bit = self.blp.trailing_zeros() as u16;
+        self.blp &= self.blp - 1;
+        Some(self.pid.wrapping_add(bit + 1))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.blp.count_ones() as usize + usize::from(!self.pid_done);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for NackLost {}
 
 /// Packs lost sequence numbers into NACK entries, without allocating.
 ///

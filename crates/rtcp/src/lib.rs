@@ -51,7 +51,8 @@ pub mod twcc;
 pub use compound::{Compound, RtcpPacket, compound_size, write_compound};
 pub use error::Error;
 pub use feedback::{
-    Fir, FirBuilder, FirEntry, Nack, NackBuilder, NackPair, Pli, Remb, RembBuilder, nack_pairs,
+    Fir, FirBuilder, FirEntry, Nack, NackBuilder, NackLost, NackPair, Pli, Remb, RembBuilder,
+    nack_pairs,
 };
 pub use header::{RawPacket, WriteRtcp};
 pub use report::{
