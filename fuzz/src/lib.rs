@@ -15,6 +15,7 @@ use std::path::Path;
 pub mod crypto_dave;
 pub mod crypto_transport;
 pub mod gateway;
+pub mod jitter;
 pub mod rtcp;
 pub mod rtp;
 pub mod video;
@@ -31,7 +32,7 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS, video::TARGETS];
+    let groups: &[&[Target]] = &[crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS, video::TARGETS, jitter::TARGETS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 

@@ -1,0 +1,779 @@
+//! The sans-IO core of one voice connection.
+//!
+//! It owns the protocol state of the lower crates (the gateway state machine, the DAVE session,
+//! the transport cipher, one jitter buffer per remote SSRC) and glues them: gateway events drive
+//! IP discovery, mode negotiation and DAVE; received datagrams are decrypted (transport, then
+//! DAVE) and buffered; buffered frames come out in order as [`MediaPacket`]s. Nothing here
+//! reads a clock, sleeps or touches a socket: the driver passes bytes and `now` in, and carries
+//! out [`Output`]s.
+//!
+//! Call order: after every `handle_*` call drain [`Call::poll_output`], then call
+//! [`Call::handle_timeout`] at [`Call::poll_timeout`].
+//!
+//! DAVE decryption happens as packets arrive, before the jitter buffer: a frame held because
+//! its sender's key or SSRC mapping is not known yet is released into the jitter buffer as soon
+//! as it is, with its original sequence number and timestamp, so it still plays if it is in time.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use voxwire_crypto::dave::{
+    DaveEvent as CryptoDaveEvent, DaveSession, DaveSessionConfig, DaveTransmit, Decrypted,
+    MediaKind,
+};
+use voxwire_crypto::transport::{TransportCipher, TransportMode};
+use voxwire_gateway::{
+    ClientConfig as GatewayConfig, ClientConnection, ClientDave, ClientEvent, ClientMessage,
+    CloseAction, DaveEvent as GatewayDaveEvent, DaveTransition, GatewayVersion, Identify,
+    SelectProtocol, Snowflake, SpeakingFlags, TransitionId, Transmit,
+};
+use voxwire_jitter::{AudioJitterBuffer, AudioPacket, JitterBufferConfig, Playout};
+use voxwire_rtp::demux::DatagramKind;
+use voxwire_rtp::discord::IpDiscovery;
+use voxwire_rtp::{PayloadType, RtpPacket, RtpPacketBuilder, RtpTimestamp, SeqNo, Ssrc};
+use voxwire_sinks::{Codec, MediaPacket, UserId};
+
+use crate::events::{CallStats, VoiceEvent};
+use crate::{ConnectionInfo, Error};
+
+/// Opus frames are 20 ms: 960 ticks of the 48 kHz RTP clock.
+pub(crate) const OPUS_FRAME_TICKS: u32 = 960;
+/// The Opus silence frame sent after speech stops.
+pub(crate) const SILENCE_FRAME: [u8; 3] = [0xF8, 0xFF, 0xFE];
+/// Largest datagram handled.
+pub(crate) const MAX_DATAGRAM: usize = 1500;
+const DISCOVERY_RETRY: Duration = Duration::from_secs(1);
+const DISCOVERY_ATTEMPTS: u32 = 5;
+/// Remote audio streams tracked at once.
+const MAX_STREAMS: usize = 256;
+
+/// What the core asks the driver to do.
+#[derive(Debug)]
+pub(crate) enum Output {
+    /// Send this on the WebSocket.
+    Ws(Transmit),
+    /// Send this datagram.
+    Udp { to: SocketAddr, data: Vec<u8> },
+    /// Tell the user.
+    Event(VoiceEvent),
+    /// A received media frame, in order, for the sinks.
+    Media(MediaPacket),
+    /// The gateway socket ended; `action` says whether to resume, reconnect or stop.
+    SocketClosed { action: CloseAction, code: u16, reason: String },
+}
+
+struct HeldMeta {
+    seq: SeqNo,
+    timestamp: RtpTimestamp,
+    arrival: Instant,
+}
+
+struct Stream {
+    jitter: AudioJitterBuffer,
+    /// Metadata of frames DAVE holds, in arrival order.
+    held: VecDeque<HeldMeta>,
+    wake: Option<Instant>,
+}
+
+/// The core. See the module docs.
+pub(crate) struct Call {
+    info: ConnectionInfo,
+    modes: Vec<TransportMode>,
+    dave_enabled: bool,
+    gw: ClientConnection,
+    dave: Option<DaveSession>,
+    dave_version: u16,
+    cipher: Option<TransportCipher>,
+    server_udp: Option<SocketAddr>,
+    ssrc: u32,
+    discovery: Option<(Instant, u32)>,
+    established: bool,
+    // sending
+    seq: SeqNo,
+    timestamp: RtpTimestamp,
+    dave_out: Vec<u8>,
+    // receiving
+    listening: bool,
+    /// Users in the call (ops 11 and 13), kept even before the DAVE session exists: the gateway
+    /// may announce them before op 4.
+    present: std::collections::BTreeSet<u64>,
+    users: HashMap<u32, u64>,
+    streams: HashMap<u32, Stream>,
+    recv_buf: Vec<u8>,
+    plain_buf: Vec<u8>,
+    out: VecDeque<Output>,
+    stats: CallStats,
+}
+
+fn jitter_config() -> JitterBufferConfig {
+    JitterBufferConfig { max_payload: MAX_DATAGRAM, ..JitterBufferConfig::default() }
+}
+
+impl Call {
+    pub(crate) fn new(
+        info: ConnectionInfo,
+        modes: Vec<TransportMode>,
+        dave_enabled: bool,
+        now: Instant,
+    ) -> Self {
+        let identify = Identify {
+            server_id: Snowflake(info.guild_id),
+            user_id: Snowflake(info.user_id),
+            session_id: info.session_id.clone(),
+            token: info.token.clone(),
+            max_dave_protocol_version: Some(u16::from(dave_enabled)),
+            channel_id: None,
+            video: None,
+            streams: None,
+            extra: voxwire_gateway::Extra::new(),
+        };
+        let gw = ClientConnection::new(
+            GatewayConfig::new(identify).with_version(GatewayVersion::V8),
+            now,
+        );
+        Self {
+            info,
+            modes,
+            dave_enabled,
+            gw,
+            dave: None,
+            dave_version: 0,
+            cipher: None,
+            server_udp: None,
+            ssrc: 0,
+            discovery: None,
+            established: false,
+            seq: SeqNo(rand::random()),
+            timestamp: RtpTimestamp(rand::random()),
+            dave_out: vec![0; MAX_DATAGRAM + 64],
+            listening: false,
+            present: std::collections::BTreeSet::new(),
+            users: HashMap::new(),
+            streams: HashMap::new(),
+            recv_buf: vec![0; MAX_DATAGRAM],
+            plain_buf: vec![0; MAX_DATAGRAM + 64],
+            out: VecDeque::new(),
+            stats: CallStats::default(),
+        }
+    }
+
+    /// The URL path and query of the gateway WebSocket.
+    pub(crate) fn gateway_query(&self) -> String {
+        format!("/?v={}", self.gw.version().0)
+    }
+
+    pub(crate) fn is_established(&self) -> bool {
+        self.established
+    }
+
+    pub(crate) fn stats(&self) -> CallStats {
+        let mut s = self.stats.clone();
+        s.ssrc = self.ssrc;
+        s.mode = self.cipher.as_ref().map(|c| c.mode().name().to_owned());
+        s.dave_protocol_version = self.dave_version;
+        s.dave_epoch = self.dave.as_ref().map_or(0, DaveSession::epoch);
+        s.privacy_code = self.dave.as_ref().and_then(|d| d.privacy_code().map(str::to_owned));
+        s.gateway_latency = self.gw.latency();
+        if let Some(d) = &self.dave {
+            s.dave_dropped = d.stats().dropped();
+        }
+        s
+    }
+
+    pub(crate) fn set_listening(&mut self, on: bool) {
+        self.listening = on;
+        if !on {
+            self.streams.clear();
+        }
+    }
+
+    // ---- gateway --------------------------------------------------------------------------------
+
+    pub(crate) fn handle_ws_text(&mut self, text: &str, now: Instant) {
+        if let Err(e) = self.gw.handle_text(text, now) {
+            tracing::debug!("gateway message refused: {e}");
+        }
+        self.drain_gateway(now);
+    }
+
+    pub(crate) fn handle_ws_binary(&mut self, data: &[u8], now: Instant) {
+        if let Err(e) = self.gw.handle_binary(data, now) {
+            tracing::debug!("gateway binary message refused: {e}");
+        }
+        self.drain_gateway(now);
+    }
+
+    pub(crate) fn handle_ws_closed(
+        &mut self,
+        frame: Option<voxwire_gateway::CloseFrame>,
+        now: Instant,
+    ) {
+        self.gw.handle_close(frame, now);
+        self.drain_gateway(now);
+    }
+
+    /// On a new socket after a resumable close: queue Resume.
+    pub(crate) fn resume(&mut self, now: Instant) -> Result<(), Error> {
+        self.gw.resume(now)?;
+        self.drain_gateway(now);
+        Ok(())
+    }
+
+    /// On a new socket after a close that needs a fresh session: queue Identify.
+    pub(crate) fn reconnect(
+        &mut self,
+        info: Option<ConnectionInfo>,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let identify = info.map(|i| {
+            self.info = i;
+            Identify {
+                server_id: Snowflake(self.info.guild_id),
+                user_id: Snowflake(self.info.user_id),
+                session_id: self.info.session_id.clone(),
+                token: self.info.token.clone(),
+                max_dave_protocol_version: Some(u16::from(self.dave_enabled)),
+                channel_id: None,
+                video: None,
+                streams: None,
+                extra: voxwire_gateway::Extra::new(),
+            }
+        });
+        self.established = false;
+        self.cipher = None;
+        self.discovery = None;
+        self.gw.reconnect(identify, now)?;
+        self.drain_gateway(now);
+        Ok(())
+    }
+
+    /// Closes the session normally.
+    pub(crate) fn close(&mut self, now: Instant) {
+        self.gw.close(now);
+        self.drain_gateway(now);
+    }
+
+    pub(crate) fn set_speaking(&mut self, on: bool, now: Instant) {
+        let flags = if on { SpeakingFlags::MICROPHONE } else { SpeakingFlags::NONE };
+        if self.gw.send_speaking(flags, now).is_ok() {
+            self.drain_gateway(now);
+        }
+    }
+
+    fn drain_gateway(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(t) = self.gw.poll_transmit() {
+                self.out.push_back(Output::Ws(t));
+                progressed = true;
+            }
+            if let Some(ev) = self.gw.poll_event() {
+                self.on_gateway_event(ev, now);
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn on_gateway_event(&mut self, ev: ClientEvent, now: Instant) {
+        match ev {
+            ClientEvent::Ready(r) => {
+                self.ssrc = r.ssrc.0;
+                let addr = r.ip.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, r.port));
+                self.server_udp = addr;
+                if addr.is_none() {
+                    self.out.push_back(Output::Event(VoiceEvent::Error(format!(
+                        "Ready carries a bad address {}:{}",
+                        r.ip, r.port
+                    ))));
+                }
+                self.discovery = Some((now, 0));
+                self.send_discovery(now);
+            }
+            ClientEvent::SessionDescription(sd) => self.on_session_description(&sd, now),
+            ClientEvent::Resumed => self.out.push_back(Output::Event(VoiceEvent::Resumed)),
+            ClientEvent::Speaking(s) => {
+                if let Some(user) = s.user_id {
+                    self.users.insert(s.ssrc.0, user.0);
+                    if let Some(d) = self.dave.as_mut() {
+                        d.map_ssrc(s.ssrc.0, user.0);
+                    }
+                    self.release_held(now);
+                    self.out.push_back(Output::Event(VoiceEvent::Speaking {
+                        user_id: user.0,
+                        ssrc: s.ssrc.0,
+                        flags: s.speaking.0,
+                    }));
+                }
+            }
+            ClientEvent::ClientsConnect(c) => {
+                let ids: Vec<u64> = c.user_ids.iter().map(|u| u.0).collect();
+                self.present.extend(ids.iter().copied());
+                if let Some(d) = self.dave.as_mut() {
+                    d.handle_clients_connect(&ids);
+                }
+                for id in ids {
+                    self.out.push_back(Output::Event(VoiceEvent::UserJoined(id)));
+                }
+                self.drain_dave(now);
+            }
+            ClientEvent::ClientDisconnect(c) => {
+                let user = c.user_id.0;
+                self.present.remove(&user);
+                if let Some(d) = self.dave.as_mut() {
+                    d.handle_client_disconnect(user);
+                }
+                let gone: Vec<u32> =
+                    self.users.iter().filter(|(_, u)| **u == user).map(|(s, _)| *s).collect();
+                for s in gone {
+                    self.users.remove(&s);
+                    self.streams.remove(&s);
+                    if let Some(d) = self.dave.as_mut() {
+                        d.unmap_ssrc(s);
+                    }
+                }
+                self.out.push_back(Output::Event(VoiceEvent::UserLeft(user)));
+                self.drain_dave(now);
+            }
+            ClientEvent::Dave(d) => self.on_gateway_dave(d, now),
+            ClientEvent::HeartbeatAck { latency } => self.stats.gateway_latency = Some(latency),
+            ClientEvent::Closed(reason) => {
+                self.established = false;
+                self.out.push_back(Output::SocketClosed {
+                    action: reason.action,
+                    code: reason.code.0,
+                    reason: reason.reason,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn send_discovery(&mut self, now: Instant) {
+        let Some(to) = self.server_udp else { return };
+        if let Ok(req) = IpDiscovery::request(Ssrc(self.ssrc)).to_bytes() {
+            self.out.push_back(Output::Udp { to, data: req.to_vec() });
+        }
+        if let Some((_, n)) = self.discovery {
+            self.discovery = Some((now + DISCOVERY_RETRY, n + 1));
+        }
+    }
+
+    fn on_discovery_response(&mut self, data: &[u8], now: Instant) {
+        if self.discovery.is_none() {
+            return;
+        }
+        let Ok(resp) = IpDiscovery::parse(data) else { return };
+        if resp.ssrc.0 != self.ssrc {
+            return;
+        }
+        self.discovery = None;
+        let offered: Vec<String> = self
+            .gw
+            .ready()
+            .map(|r| r.modes.iter().map(|m| m.as_str().to_owned()).collect())
+            .unwrap_or_default();
+        let mode =
+            match TransportMode::negotiate_with(offered.iter().map(String::as_str), &self.modes) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.out.push_back(Output::Event(VoiceEvent::Error(format!(
+                        "no common transport mode: {e}"
+                    ))));
+                    self.gw.close(now);
+                    self.drain_gateway(now);
+                    return;
+                }
+            };
+        let select = SelectProtocol::udp(
+            resp.address,
+            resp.port,
+            voxwire_gateway::EncryptionMode::from_wire(mode.name()),
+        );
+        if let Err(e) = self.gw.select_protocol(select, now) {
+            self.out.push_back(Output::Event(VoiceEvent::Error(format!("select protocol: {e}"))));
+        }
+        self.drain_gateway(now);
+    }
+
+    fn on_session_description(&mut self, sd: &voxwire_gateway::SessionDescription, now: Instant) {
+        let mode = match sd.mode.as_str().parse::<TransportMode>() {
+            Ok(m) => m,
+            Err(e) => {
+                self.out.push_back(Output::Event(VoiceEvent::Error(format!(
+                    "server chose an unknown mode: {e}"
+                ))));
+                return;
+            }
+        };
+        match TransportCipher::new(mode, &sd.secret_key.0) {
+            Ok(c) => self.cipher = Some(c),
+            Err(e) => {
+                self.out.push_back(Output::Event(VoiceEvent::Error(format!("transport key: {e}"))));
+                return;
+            }
+        }
+        self.dave_version = sd.dave_protocol_version;
+        if self.dave_enabled {
+            let dave = self.dave.get_or_insert_with(|| {
+                DaveSession::new(DaveSessionConfig::new(self.info.user_id, self.info.channel_id))
+            });
+            let present: Vec<u64> = self.present.iter().copied().collect();
+            dave.handle_clients_connect(&present);
+            for (ssrc, user) in &self.users {
+                dave.map_ssrc(*ssrc, *user);
+            }
+            if let Err(e) = dave.handle_session_description(sd.dave_protocol_version, now) {
+                self.out.push_back(Output::Event(VoiceEvent::Error(format!("DAVE: {e}"))));
+            }
+            self.drain_dave(now);
+        }
+        self.established = true;
+        self.out.push_back(Output::Event(VoiceEvent::Connected {
+            ssrc: self.ssrc,
+            mode: mode.name().to_owned(),
+            dave_protocol_version: sd.dave_protocol_version,
+        }));
+    }
+
+    fn on_gateway_dave(&mut self, ev: GatewayDaveEvent, now: Instant) {
+        let Some(dave) = self.dave.as_mut() else { return };
+        let result = match ev {
+            GatewayDaveEvent::PrepareTransition { protocol_version, transition_id } => {
+                dave.handle_prepare_transition(protocol_version, transition_id.0, now)
+            }
+            GatewayDaveEvent::ExecuteTransition { transition_id } => {
+                dave.handle_execute_transition(transition_id.0, now)
+            }
+            GatewayDaveEvent::PrepareEpoch { protocol_version, epoch } => {
+                dave.handle_prepare_epoch(protocol_version, epoch, now)
+            }
+            GatewayDaveEvent::ExternalSender(p) => dave.handle_external_sender(&p, now),
+            GatewayDaveEvent::Proposals { operation, data } => {
+                let mut payload = Vec::with_capacity(1 + data.len());
+                payload.push(operation.0);
+                payload.extend_from_slice(&data);
+                dave.handle_proposals(&payload, now)
+            }
+            GatewayDaveEvent::AnnounceCommitTransition { transition_id, commit } => {
+                let mut payload = Vec::with_capacity(2 + commit.len());
+                payload.extend_from_slice(&transition_id.0.to_be_bytes());
+                payload.extend_from_slice(&commit);
+                dave.handle_announce_commit(&payload, now)
+            }
+            GatewayDaveEvent::Welcome { transition_id, welcome } => {
+                let mut payload = Vec::with_capacity(2 + welcome.len());
+                payload.extend_from_slice(&transition_id.0.to_be_bytes());
+                payload.extend_from_slice(&welcome);
+                dave.handle_welcome(&payload, now)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::debug!("DAVE message refused: {e}");
+        }
+        self.drain_dave(now);
+    }
+
+    fn drain_dave(&mut self, now: Instant) {
+        let Some(dave) = self.dave.as_mut() else { return };
+        let mut transmits = Vec::new();
+        while let Some(t) = dave.poll_transmit() {
+            transmits.push(t);
+        }
+        let mut events = Vec::new();
+        while let Some(e) = dave.poll_event() {
+            events.push(e);
+        }
+        for t in transmits {
+            let sent = match t {
+                DaveTransmit::TransitionReady { transition_id } => self.gw.send(
+                    &ClientMessage::DaveTransitionReady(DaveTransition {
+                        transition_id: TransitionId(transition_id),
+                        extra: voxwire_gateway::Extra::new(),
+                    }),
+                    now,
+                ),
+                DaveTransmit::InvalidCommitWelcome { transition_id } => self.gw.send(
+                    &ClientMessage::DaveInvalidCommitWelcome(DaveTransition {
+                        transition_id: TransitionId(transition_id),
+                        extra: voxwire_gateway::Extra::new(),
+                    }),
+                    now,
+                ),
+                DaveTransmit::KeyPackage(kp) => self.gw.send_dave(ClientDave::KeyPackage(&kp), now),
+                DaveTransmit::CommitWelcome(cw) => {
+                    self.gw.send_dave(ClientDave::CommitWelcome(&cw), now)
+                }
+            };
+            if let Err(e) = sent {
+                tracing::debug!("DAVE message not sent: {e}");
+            }
+        }
+        for e in events {
+            let ev = match e {
+                CryptoDaveEvent::Ready => VoiceEvent::DaveReady,
+                CryptoDaveEvent::EpochChanged { epoch, privacy_code } => {
+                    VoiceEvent::DaveEpoch { epoch, privacy_code }
+                }
+                CryptoDaveEvent::TransitionExecuted { transition_id, protocol_version } => {
+                    self.dave_version = protocol_version;
+                    VoiceEvent::DaveTransition { transition_id, protocol_version }
+                }
+                CryptoDaveEvent::MlsError { opcode, error } => {
+                    VoiceEvent::Error(format!("DAVE op {opcode}: {error}"))
+                }
+            };
+            self.out.push_back(Output::Event(ev));
+        }
+        // Gateway transmits queued above.
+        while let Some(t) = self.gw.poll_transmit() {
+            self.out.push_back(Output::Ws(t));
+        }
+        self.release_held(now);
+    }
+
+    /// Whether the DAVE session can encrypt (or DAVE is off for this call).
+    pub(crate) fn can_send(&self) -> bool {
+        self.established
+            && (self.dave_version == 0 || self.dave.as_ref().is_some_and(DaveSession::is_ready))
+    }
+
+    // ---- sending ---------------------------------------------------------------------------------
+
+    /// Builds the next audio packet from one Opus frame into `out` and returns where to send it
+    /// and its length. Nothing is allocated.
+    pub(crate) fn build_audio(
+        &mut self,
+        opus: &[u8],
+        out: &mut [u8],
+    ) -> Result<Option<(SocketAddr, usize)>, Error> {
+        let (Some(to), true) = (self.server_udp, self.established) else { return Ok(None) };
+        let Some(cipher) = self.cipher.as_mut() else { return Ok(None) };
+        let payload: &[u8] = match self.dave.as_mut() {
+            Some(dave) if self.dave_version > 0 => {
+                let n = dave.encrypt_opus(opus, &mut self.dave_out)?;
+                &self.dave_out[..n]
+            }
+            _ => opus,
+        };
+        let builder = RtpPacketBuilder::new(
+            PayloadType::DISCORD_OPUS,
+            self.seq,
+            self.timestamp,
+            Ssrc(self.ssrc),
+        )
+        .payload(payload);
+        let len = builder.write_into(out)?;
+        let sent = cipher.encrypt_rtp(out, len)?;
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(OPUS_FRAME_TICKS);
+        self.stats.packets_sent += 1;
+        Ok(Some((to, sent)))
+    }
+
+    /// Skips one frame of RTP time (a paused or empty tick), so the receiver sees the gap.
+    pub(crate) fn skip_frame(&mut self) {
+        self.timestamp = self.timestamp.wrapping_add(OPUS_FRAME_TICKS);
+    }
+
+    // ---- receiving -------------------------------------------------------------------------------
+
+    pub(crate) fn handle_udp(&mut self, data: &[u8], now: Instant) {
+        match voxwire_rtp::demux::classify(data) {
+            DatagramKind::IpDiscoveryResponse => self.on_discovery_response(data, now),
+            DatagramKind::Rtp => self.on_rtp(data, now),
+            DatagramKind::Rtcp => self.stats.rtcp_received += 1,
+            _ => self.stats.udp_ignored += 1,
+        }
+    }
+
+    fn on_rtp(&mut self, data: &[u8], now: Instant) {
+        let Some(cipher) = self.cipher.as_ref() else { return };
+        if data.len() > self.recv_buf.len() {
+            self.stats.udp_ignored += 1;
+            return;
+        }
+        let buf = &mut self.recv_buf[..data.len()];
+        buf.copy_from_slice(data);
+        let Ok(d) = cipher.decrypt_rtp(buf) else {
+            self.stats.decrypt_failures += 1;
+            return;
+        };
+        let Ok(pkt) = RtpPacket::parse(&self.recv_buf[..d.len]) else {
+            self.stats.decrypt_failures += 1;
+            return;
+        };
+        self.stats.packets_received += 1;
+        if pkt.payload_type() != PayloadType::DISCORD_OPUS || !self.listening {
+            return;
+        }
+        let (ssrc, seq, ts) = (pkt.ssrc().0, pkt.sequence_number(), pkt.timestamp());
+        let Some(payload) = self.recv_buf.get(d.payload.clone()) else { return };
+        if !self.streams.contains_key(&ssrc) && self.streams.len() >= MAX_STREAMS {
+            self.stats.udp_ignored += 1;
+            return;
+        }
+        let stream = self.streams.entry(ssrc).or_insert_with(|| Stream {
+            jitter: AudioJitterBuffer::new(jitter_config()),
+            held: VecDeque::new(),
+            wake: None,
+        });
+        match self.dave.as_mut() {
+            Some(dave) if self.dave_version > 0 || dave.protocol_version() > 0 => {
+                match dave.decrypt(ssrc, MediaKind::Audio, payload, &mut self.plain_buf, now) {
+                    Ok(Decrypted::Frame { len, .. } | Decrypted::Passthrough { len }) => {
+                        let p = AudioPacket {
+                            ssrc: Ssrc(ssrc),
+                            seq,
+                            timestamp: ts,
+                            payload: &self.plain_buf[..len],
+                        };
+                        let _ = stream.jitter.push(&p, now);
+                        stream.wake = Some(now);
+                    }
+                    Ok(Decrypted::Held) => {
+                        if stream.held.len() < 512 {
+                            stream.held.push_back(HeldMeta { seq, timestamp: ts, arrival: now });
+                        }
+                    }
+                    Ok(Decrypted::Dropped(_)) | Err(_) => self.stats.dave_failures += 1,
+                }
+            }
+            _ => {
+                let p = AudioPacket { ssrc: Ssrc(ssrc), seq, timestamp: ts, payload };
+                let _ = stream.jitter.push(&p, now);
+                stream.wake = Some(now);
+            }
+        }
+        self.release_held(now);
+    }
+
+    /// Moves frames DAVE has released into their jitter buffers.
+    fn release_held(&mut self, now: Instant) {
+        let Some(dave) = self.dave.as_mut() else { return };
+        while let Some(r) = dave.poll_frame(&mut self.plain_buf, now) {
+            let Some(stream) = self.streams.get_mut(&r.ssrc) else { continue };
+            let Some(meta) = stream.held.pop_front() else { continue };
+            let len = match r.outcome {
+                Decrypted::Frame { len, .. } | Decrypted::Passthrough { len } => len,
+                _ => {
+                    self.stats.dave_failures += 1;
+                    continue;
+                }
+            };
+            let _ = meta.arrival;
+            let p = AudioPacket {
+                ssrc: Ssrc(r.ssrc),
+                seq: meta.seq,
+                timestamp: meta.timestamp,
+                payload: &self.plain_buf[..len],
+            };
+            let _ = stream.jitter.push(&p, now);
+            stream.wake = Some(now);
+        }
+    }
+
+    /// Frames due by `now` come out as [`Output::Media`].
+    fn poll_media(&mut self, now: Instant) {
+        for (ssrc, stream) in &mut self.streams {
+            if stream.wake.is_some_and(|t| t > now) {
+                continue;
+            }
+            stream.wake = None;
+            loop {
+                let user_id = self.users.get(ssrc).map(|u| UserId(*u));
+                match stream.jitter.poll(now) {
+                    Playout::Ready(f) => {
+                        self.stats.frames_received += 1;
+                        self.out.push_back(Output::Media(MediaPacket {
+                            user_id,
+                            ssrc: f.ssrc,
+                            sequence: f.seq,
+                            timestamp: f.timestamp,
+                            received_at: f.arrival,
+                            codec: Codec::Opus,
+                            payload: Bytes::copy_from_slice(f.payload),
+                            pcm: None,
+                            lost: false,
+                            concealment: None,
+                        }));
+                    }
+                    Playout::Lost(l) => {
+                        self.stats.frames_lost += 1;
+                        self.out.push_back(Output::Media(MediaPacket {
+                            user_id,
+                            ssrc: l.ssrc,
+                            sequence: l.seq,
+                            timestamp: l.timestamp,
+                            received_at: l.deadline,
+                            codec: Codec::Opus,
+                            payload: Bytes::new(),
+                            pcm: None,
+                            lost: true,
+                            concealment: None,
+                        }));
+                    }
+                    Playout::Wait(t) => {
+                        stream.wake = Some(t);
+                        break;
+                    }
+                    Playout::Empty => break,
+                }
+            }
+        }
+    }
+
+    // ---- time ------------------------------------------------------------------------------------
+
+    #[must_use]
+    pub(crate) fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    #[must_use]
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let streams = self.streams.values().filter_map(|s| s.wake);
+        [
+            self.gw.poll_timeout(),
+            self.dave.as_ref().and_then(DaveSession::poll_timeout),
+            self.discovery.map(|(t, _)| t),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(streams)
+        .min()
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if self.gw.poll_timeout().is_some_and(|t| t <= now) {
+            self.gw.handle_timeout(now);
+            self.drain_gateway(now);
+        }
+        if let Some(d) = self.dave.as_mut()
+            && d.poll_timeout().is_some_and(|t| t <= now)
+        {
+            d.handle_timeout(now);
+            self.drain_dave(now);
+        }
+        if let Some((t, n)) = self.discovery
+            && t <= now
+        {
+            if n >= DISCOVERY_ATTEMPTS {
+                self.discovery = None;
+                self.out.push_back(Output::Event(VoiceEvent::Error(
+                    "IP discovery got no answer".into(),
+                )));
+                self.gw.close(now);
+                self.drain_gateway(now);
+            } else {
+                self.send_discovery(now);
+            }
+        }
+        self.poll_media(now);
+    }
+}
