@@ -141,16 +141,21 @@ impl OpusConfig {
 pub struct StreamConfig {
     pub(crate) read_ahead: Duration,
     pub(crate) segment: Option<Duration>,
+    pub(crate) first_segment: Duration,
 }
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        Self { read_ahead: Duration::from_secs(5), segment: Some(Duration::from_secs(15)) }
+        Self {
+            read_ahead: Duration::from_secs(8),
+            segment: Some(Duration::from_secs(20)),
+            first_segment: Duration::from_secs(4),
+        }
     }
 }
 
 impl StreamConfig {
-    /// Refill below 5 s of buffered audio, in segments of 15 s.
+    /// Refill below 8 s of buffered audio, in segments of 20 s after a first one of 4 s.
     pub fn new() -> Self {
         Self::default()
     }
@@ -160,6 +165,14 @@ impl StreamConfig {
     #[must_use]
     pub fn read_ahead(mut self, d: Duration) -> Self {
         self.read_ahead = d.max(Duration::from_millis(100));
+        self
+    }
+
+    /// Length of the first segment (short, so that playback starts quickly; at most the
+    /// segment length).
+    #[must_use]
+    pub fn first_segment(mut self, d: Duration) -> Self {
+        self.first_segment = d.max(Duration::from_millis(100));
         self
     }
 

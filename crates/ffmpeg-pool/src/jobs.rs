@@ -128,6 +128,7 @@ impl Pool {
                     pool: self.clone(),
                     input,
                     cfg: cfg.clone(),
+                    first_packets: frames(stream.first_segment.min(seg)),
                     seg_packets: frames(seg),
                     low_water: frames(stream.read_ahead),
                     next: 0,
@@ -265,6 +266,7 @@ struct Segments {
     pool: Pool,
     input: Input,
     cfg: OpusConfig,
+    first_packets: u64,
     seg_packets: u64,
     low_water: u64,
     next: u64,
@@ -272,14 +274,16 @@ struct Segments {
 }
 
 impl Segments {
-    /// Queues segment `self.next`. Segment k > 0 starts one frame early and its first packet
-    /// (the encoder's warm-up) is dropped, so packets line up with a single whole-file encode.
+    /// Queues the segment starting at packet `self.next`: the first segment is short so that
+    /// playback starts quickly, later ones are `seg_packets` long. A segment after the first
+    /// starts one frame early and its first packet (the encoder's warm-up) is dropped, so packets
+    /// line up with a single whole-file encode.
     fn start(&mut self, buf: &Arc<Buffer<OpusPacket>>, priority: Priority) -> Result<()> {
-        let k = self.next;
-        let n = self.seg_packets;
-        let skip = u64::from(k > 0);
+        let first = self.next;
+        let n = if first == 0 { self.first_packets } else { self.seg_packets };
+        let skip = u64::from(first > 0);
         let frame_us = u64::from(FRAME_SAMPLES) * 1_000_000 / u64::from(OPUS_RATE);
-        let start = Duration::from_micros((k * n).saturating_sub(skip) * frame_us);
+        let start = Duration::from_micros((first - skip) * frame_us);
         let length = Duration::from_micros((n + skip) * frame_us);
         let input = self.input.try_clone().ok_or(Error::Input("segments need a seekable input"))?;
         let cfg = self.cfg.clone();
@@ -311,7 +315,7 @@ impl Segments {
         match handle {
             Ok(h) => {
                 self.current = Some(h);
-                self.next += 1;
+                self.next += n;
                 Ok(())
             }
             Err(e) => {
@@ -324,11 +328,18 @@ impl Segments {
 
 impl Refill for Segments {
     fn refill(&mut self, ahead: u64, buf: &Arc<Buffer<OpusPacket>>) {
-        if ahead >= self.low_water || buf.is_done() || buf.lock().in_flight {
+        if ahead >= self.low_water || buf.is_done() {
             return;
         }
         let priority =
             if ahead < self.low_water / 3 { Priority::Playback } else { Priority::Prefetch };
+        if buf.lock().in_flight {
+            // A prefetch still queued becomes urgent once the read-ahead runs low.
+            if let Some(job) = &self.current {
+                job.raise(priority);
+            }
+            return;
+        }
         if let Err(e) = self.start(buf, priority) {
             buf.finish(Err(e));
         }

@@ -305,8 +305,8 @@ impl Pool {
         }
     }
 
-    /// The process-wide pool, created with `config` on first use (later configs are ignored:
-    /// call [`Pool::init_global`] first to choose it).
+    /// The process-wide pool, created with [`PoolConfig::default`] on first use unless
+    /// [`Pool::init_global`] chose its configuration before.
     pub fn global() -> &'static Self {
         GLOBAL.get_or_init(|| Self::new(PoolConfig::default()))
     }
