@@ -24,14 +24,14 @@ fn json(c: &mut Criterion) {
     }
     g.throughput(Throughput::Bytes(CLIENT_HEARTBEAT.len() as u64));
     g.bench_function("client_heartbeat", |b| {
-        b.iter(|| ClientMessage::parse(black_box(CLIENT_HEARTBEAT)).unwrap())
+        b.iter(|| ClientMessage::parse(black_box(CLIENT_HEARTBEAT)).unwrap());
     });
     g.finish();
 
     let mut g = c.benchmark_group("gateway_json_encode");
     let speaking = ServerMessage::parse(SPEAKING).unwrap().message;
     g.bench_function("speaking", |b| {
-        b.iter(|| black_box(&speaking).encode(Some(Seq(12))).unwrap())
+        b.iter(|| black_box(&speaking).encode(Some(Seq(12))).unwrap());
     });
     g.finish();
 }
@@ -46,7 +46,7 @@ fn binary(c: &mut Criterion) {
                 .to_vec(Some(Seq(9)));
         g.throughput(Throughput::Bytes(frame.len() as u64));
         g.bench_function(name, |b| {
-            b.iter(|| ServerBinary::parse(black_box(&frame), true).unwrap())
+            b.iter(|| ServerBinary::parse(black_box(&frame), true).unwrap());
         });
     }
     g.finish();

@@ -2,9 +2,10 @@
 //! does not model in `extra`, so unknown fields are tolerated and surfaced, never fatal.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
-use serde::de::Deserializer;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -169,15 +170,63 @@ pub struct HeartbeatAck {
     pub form: NonceForm,
 }
 
+/// The two shapes of a heartbeat `d`, read without buffering (this is the hottest message).
+struct NonceVisitor;
+
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum NonceRepr {
-    Bare(u64),
-    Object {
-        t: u64,
-        #[serde(default, with = "seq_ack")]
-        seq_ack: Option<Seq>,
-    },
+#[serde(field_identifier, rename_all = "snake_case")]
+enum NonceField {
+    T,
+    SeqAck,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Visitor<'de> for NonceVisitor {
+    type Value = (u64, Option<Seq>, NonceForm);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a nonce or an object {t, seq_ack}")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok((v, None, NonceForm::Bare))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        u64::try_from(v)
+            .map(|v| (v, None, NonceForm::Bare))
+            .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut t = None;
+        let mut ack = None;
+        while let Some(key) = map.next_key::<NonceField>()? {
+            match key {
+                NonceField::T if t.is_none() => t = Some(map.next_value::<u64>()?),
+                NonceField::SeqAck if ack.is_none() => {
+                    ack = Some(map.next_value::<SeqAckValue>()?.0);
+                }
+                NonceField::T => return Err(de::Error::duplicate_field("t")),
+                NonceField::SeqAck => return Err(de::Error::duplicate_field("seq_ack")),
+                NonceField::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let t = t.ok_or_else(|| de::Error::missing_field("t"))?;
+        Ok((t, ack.flatten(), NonceForm::Object))
+    }
+}
+
+/// A `seq_ack` value on its own (`-1`, `null` or a u16).
+struct SeqAckValue(Option<Seq>);
+
+impl<'de> Deserialize<'de> for SeqAckValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        seq_ack::deserialize(d).map(SeqAckValue)
+    }
 }
 
 #[derive(Serialize)]
@@ -205,10 +254,8 @@ impl Serialize for Heartbeat {
 
 impl<'de> Deserialize<'de> for Heartbeat {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match NonceRepr::deserialize(d)? {
-            NonceRepr::Bare(nonce) => Self { nonce, seq_ack: None, form: NonceForm::Bare },
-            NonceRepr::Object { t, seq_ack } => Self { nonce: t, seq_ack, form: NonceForm::Object },
-        })
+        let (nonce, seq_ack, form) = d.deserialize_any(NonceVisitor)?;
+        Ok(Self { nonce, seq_ack, form })
     }
 }
 
@@ -223,10 +270,8 @@ impl Serialize for HeartbeatAck {
 
 impl<'de> Deserialize<'de> for HeartbeatAck {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match NonceRepr::deserialize(d)? {
-            NonceRepr::Bare(nonce) => Self { nonce, form: NonceForm::Bare },
-            NonceRepr::Object { t, .. } => Self { nonce: t, form: NonceForm::Object },
-        })
+        let (nonce, _, form) = d.deserialize_any(NonceVisitor)?;
+        Ok(Self { nonce, form })
     }
 }
 
