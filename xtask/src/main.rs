@@ -58,7 +58,7 @@ fn main() -> ExitCode {
 
 fn demo(args: &[String]) -> Result<(), Fail> {
     setup::run(setup::Needs::Runtime)?;
-    Cmd::cargo(&["run", "--release", "-p", "voxwire-cli", "--bin", "voxwire", "--", "demo"])
+    Cmd::cargo(&["run", "-p", "voxwire-cli", "--bin", "voxwire", "--", "demo"])
         .args(args)
         .run()
 }
