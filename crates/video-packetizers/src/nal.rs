@@ -27,25 +27,11 @@ impl StartCode {
     }
 }
 
-/// Finds the first `00 00 01` that starts at or after `from`.
+/// Finds the first `00 00 01` that starts at or after `from` (SIMD search via `memchr`).
 pub fn find_start_code(buf: &[u8], from: usize) -> Option<StartCode> {
-    let mut i = from;
-    while i + 2 < buf.len() {
-        let b2 = buf[i + 2];
-        match b2.cmp(&1) {
-            // No start code can begin at i, i+1 or i+2.
-            core::cmp::Ordering::Greater => i += 3,
-            core::cmp::Ordering::Equal => {
-                if buf[i] == 0 && buf[i + 1] == 0 {
-                    let code_start = if i > from && buf[i - 1] == 0 { i - 1 } else { i };
-                    return Some(StartCode { code_start, nal_start: i + 3 });
-                }
-                i += 3;
-            }
-            core::cmp::Ordering::Less => i += 1,
-        }
-    }
-    None
+    let i = from + memchr::memmem::find(buf.get(from..)?, &[0, 0, 1])?;
+    let code_start = if i > from && buf[i - 1] == 0 { i - 1 } else { i };
+    Some(StartCode { code_start, nal_start: i + 3 })
 }
 
 /// `true` when `00 00 01` occurs anywhere in `buf`.
