@@ -90,6 +90,8 @@ pub(crate) struct Call {
     ssrc: u32,
     discovery: Option<(Instant, u32)>,
     established: bool,
+    /// The speaking flags last announced, re-announced on a new session.
+    speaking: bool,
     // sending
     seq: SeqNo,
     timestamp: RtpTimestamp,
@@ -145,6 +147,7 @@ impl Call {
             ssrc: 0,
             discovery: None,
             established: false,
+            speaking: false,
             seq: SeqNo(rand::random()),
             timestamp: RtpTimestamp(rand::random()),
             dave_out: vec![0; MAX_DATAGRAM + 64],
@@ -162,10 +165,6 @@ impl Call {
     /// The URL path and query of the gateway WebSocket.
     pub(crate) fn gateway_query(&self) -> String {
         format!("/?v={}", self.gw.version().0)
-    }
-
-    pub(crate) fn is_established(&self) -> bool {
-        self.established
     }
 
     pub(crate) fn stats(&self) -> CallStats {
@@ -244,6 +243,18 @@ impl Call {
         self.established = false;
         self.cipher = None;
         self.discovery = None;
+        // A new session means a new MLS membership: start DAVE afresh at op 4.
+        self.dave = None;
+        self.dave_version = 0;
+        self.users.clear();
+        self.present.clear();
+        self.streams.clear();
+        if self.gw.state() != voxwire_gateway::ClientState::Closed {
+            // A server move while connected: end the old session quietly (its socket is gone).
+            self.gw.close(now);
+            while self.gw.poll_transmit().is_some() {}
+            while self.gw.poll_event().is_some() {}
+        }
         self.gw.reconnect(identify, now)?;
         self.drain_gateway(now);
         Ok(())
@@ -256,6 +267,7 @@ impl Call {
     }
 
     pub(crate) fn set_speaking(&mut self, on: bool, now: Instant) {
+        self.speaking = on;
         let flags = if on { SpeakingFlags::MICROPHONE } else { SpeakingFlags::NONE };
         if self.gw.send_speaking(flags, now).is_ok() {
             self.drain_gateway(now);
@@ -295,7 +307,11 @@ impl Call {
                 self.send_discovery(now);
             }
             ClientEvent::SessionDescription(sd) => self.on_session_description(&sd, now),
-            ClientEvent::Resumed => self.out.push_back(Output::Event(VoiceEvent::Resumed)),
+            ClientEvent::Resumed => {
+                // Keys, SSRC and the DAVE group survive a resume.
+                self.established = self.cipher.is_some();
+                self.out.push_back(Output::Event(VoiceEvent::Resumed));
+            }
             ClientEvent::Speaking(s) => {
                 if let Some(user) = s.user_id {
                     self.users.insert(s.ssrc.0, user.0);
@@ -433,6 +449,10 @@ impl Call {
             self.drain_dave(now);
         }
         self.established = true;
+        if self.speaking {
+            // A new session (server move, full reconnect): receivers learn the new SSRC from op 5.
+            self.set_speaking(true, now);
+        }
         self.out.push_back(Output::Event(VoiceEvent::Connected {
             ssrc: self.ssrc,
             mode: mode.name().to_owned(),

@@ -57,6 +57,9 @@ pub(crate) enum Command {
     Stats {
         reply: oneshot::Sender<CallStats>,
     },
+    UpdateServer {
+        info: ConnectionInfo,
+    },
     Disconnect {
         reply: oneshot::Sender<()>,
     },
@@ -384,6 +387,7 @@ impl Driver {
             Command::Stats { reply } => {
                 let _ = reply.send(self.call.stats());
             }
+            Command::UpdateServer { info } => self.move_server(info).await,
             Command::Disconnect { reply } => {
                 self.call.close(Instant::now());
                 let _ = self.drain().await;
@@ -543,6 +547,35 @@ impl Driver {
             }
         }
         true
+    }
+
+    /// A server move (a new VOICE_SERVER_UPDATE): leave the old endpoint and identify anew on
+    /// the new one. Playback waits until the new session is established, then continues.
+    async fn move_server(&mut self, info: ConnectionInfo) {
+        if let Some(mut ws) = self.ws.take() {
+            let _ = ws.close(None).await;
+        }
+        let _ = self.events.try_send(VoiceEvent::Reconnecting { code: 0, resume: false });
+        self.info = info.clone();
+        for attempt in 0..RECONNECT_ATTEMPTS {
+            match open_ws(&self.info, &self.config.transport, &self.call.gateway_query()).await {
+                Ok(ws) => {
+                    self.ws = Some(ws);
+                    if self.call.reconnect(Some(info), Instant::now()).is_ok() {
+                        return;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!("server move attempt {attempt}: {e}");
+                    tokio::time::sleep(Duration::from_millis(100 * (1 << attempt))).await;
+                }
+            }
+        }
+        let _ = self.events.try_send(VoiceEvent::Disconnected {
+            code: 0,
+            reason: "could not reach the new voice server".into(),
+        });
     }
 
     /// Reconnects after the gateway socket ended. Returns false when the connection is over.

@@ -172,6 +172,13 @@ impl VoiceConnection {
         rx.await.map_err(|_| Error::Disconnected)
     }
 
+    /// Moves the connection to a new voice server, as Discord's main gateway announces with a new
+    /// VOICE_SERVER_UPDATE (and VOICE_STATE_UPDATE): the old endpoint is left and the session is
+    /// identified anew; playback and listening continue once it is established.
+    pub async fn update_server(&self, info: ConnectionInfo) -> Result<(), Error> {
+        self.commands.send(Command::UpdateServer { info }).await.map_err(|_| Error::Disconnected)
+    }
+
     /// The next event, or `None` once the connection has ended.
     pub async fn next_event(&mut self) -> Option<VoiceEvent> {
         self.events.recv().await
