@@ -24,7 +24,8 @@ pub fn frame(data: &[u8]) {
     }
     let key = KeyRatchet::new(&[7; 16]).advance().0;
     let mut out = vec![0u8; pf.body().len()];
-    let _ = FrameCipher::new(&key).open(pf.nonce(), pf.body(), pf.clear_ranges(), pf.tag(), &mut out);
+    let _ =
+        FrameCipher::new(&key).open(pf.nonce(), pf.body(), pf.clear_ranges(), pf.tag(), &mut out);
     // and through a session's receive path, which must classify it without panicking
     let now = base_instant();
     let mut s = DaveSession::new(DaveSessionConfig::new(1, 2));

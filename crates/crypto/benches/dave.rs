@@ -52,9 +52,7 @@ fn bench(c: &mut Criterion) {
                     w.truncate(n);
                     w
                 },
-                |w| {
-                    s2.decrypt(ssrc1, kind, &w, &mut plain, now).unwrap()
-                },
+                |w| s2.decrypt(ssrc1, kind, &w, &mut plain, now).unwrap(),
                 BatchSize::SmallInput,
             );
         });

@@ -155,6 +155,9 @@ pub enum Error {
         /// The user id.
         user_id: u64,
     },
+    /// DAVE: the codec's frame rules refused the frame (an empty frame).
+    #[error("DAVE video frame: {0}")]
+    DaveVideo(#[source] voxwire_video::Error),
     /// DAVE: a key package the gateway must refuse.
     #[error("DAVE key package rejected: {reason}")]
     DaveKeyPackage {

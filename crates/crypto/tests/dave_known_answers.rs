@@ -32,7 +32,10 @@ fn pairwise_fingerprint_and_verification_code() {
     assert_eq!(&fp[..8], &[0x85, 0x81, 0xf1, 0x2c, 0x24, 0x87, 0x4f, 0xc3]);
     // order-independent
     assert_eq!(codes::pairwise_fingerprint(&b, &a).unwrap(), fp);
-    assert_eq!(codes::displayable_code(&fp, 45, 5).unwrap(), "167087148466685475014767895181229783641225826");
+    assert_eq!(
+        codes::displayable_code(&fp, 45, 5).unwrap(),
+        "167087148466685475014767895181229783641225826"
+    );
     assert_eq!(
         codes::verification_code(&[0u8; 33], 1234, &[0u8; 65], 5678).unwrap(),
         "167087148466685475014767895181229783641225826"

@@ -42,7 +42,8 @@ fn malformed_commit_leads_to_recovery() {
     let mut group = call.settled_group();
     group.sort_unstable();
     assert_eq!(group, vec![1, 2, 3]);
-    let codes: Vec<_> = call.clients.values().map(|c| c.session.privacy_code().map(str::to_owned)).collect();
+    let codes: Vec<_> =
+        call.clients.values().map(|c| c.session.privacy_code().map(str::to_owned)).collect();
     assert!(codes[0].is_some());
     assert!(codes.iter().all(|c| c == &codes[0]));
     let before: Vec<u64> = call.clients.values().map(|c| c.received.len() as u64).collect();

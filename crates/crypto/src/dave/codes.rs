@@ -1,6 +1,7 @@
 //! Displayable codes (protocol.md 7.9): the voice privacy code and pairwise verification codes.
 
 use crate::Error;
+use core::fmt::Write as _;
 
 /// Salt of the pairwise fingerprint's scrypt.
 const FINGERPRINT_SALT: [u8; 16] = [
@@ -10,14 +11,15 @@ const FINGERPRINT_SALT: [u8; 16] = [
 /// `displayable_code(data, total_digits, group)`: groups of `group` big-endian bytes, each reduced
 /// mod 10^group and zero-padded.
 pub fn displayable_code(data: &[u8], total_digits: usize, group: usize) -> Result<String, Error> {
-    if group == 0 || group > 8 || total_digits % group != 0 || data.len() < total_digits {
+    if group == 0 || group > 8 || !total_digits.is_multiple_of(group) || data.len() < total_digits {
         return Err(Error::DaveDisplayableCode { len: data.len(), total_digits, group });
     }
     let modulus = 10u64.pow(group as u32);
     let mut out = String::with_capacity(total_digits);
     for chunk in data[..total_digits].chunks_exact(group) {
         let v = chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-        out.push_str(&format!("{:0width$}", v % modulus, width = group));
+        // writing to a String cannot fail
+        let _ = write!(out, "{:0width$}", v % modulus, width = group);
     }
     Ok(out)
 }
@@ -44,7 +46,8 @@ pub fn pairwise_fingerprint(a: &[u8], b: &[u8]) -> Result<[u8; 64], Error> {
     input.extend_from_slice(hi);
     let params = scrypt::Params::new(14, 8, 2, 64).map_err(|_| Error::DaveFingerprint)?;
     let mut out = [0u8; 64];
-    scrypt::scrypt(&input, &FINGERPRINT_SALT, &params, &mut out).map_err(|_| Error::DaveFingerprint)?;
+    scrypt::scrypt(&input, &FINGERPRINT_SALT, &params, &mut out)
+        .map_err(|_| Error::DaveFingerprint)?;
     Ok(out)
 }
 

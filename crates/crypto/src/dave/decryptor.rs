@@ -77,8 +77,7 @@ impl Manager {
 
     fn cipher(&mut self, generation: u32, now: Instant) -> Option<usize> {
         self.cleanup(now);
-        if generation < self.oldest || generation > self.newest.saturating_add(MAX_GENERATION_GAP)
-        {
+        if generation < self.oldest || generation > self.newest.saturating_add(MAX_GENERATION_GAP) {
             return None;
         }
         let age = now.saturating_duration_since(self.created).as_secs();

@@ -306,7 +306,8 @@ impl ExternalSender {
         let signer = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
             .map_err(|e| mls_err("external sender key", format!("{e:?}")))?;
         let credential = BasicCredential::new(cfg.identity.clone());
-        let sender = openmls::prelude::ExternalSender::new(signer.public().into(), credential.into());
+        let sender =
+            openmls::prelude::ExternalSender::new(signer.public().into(), credential.into());
         let package = sender.tls_serialize_detached().map_err(|e| mls_err("external sender", e))?;
         Ok(Self {
             cfg,
@@ -373,7 +374,11 @@ impl ExternalSender {
 
     /// A DAVE-capable client connected: it gets op 25.
     pub fn handle_join(&mut self, user_id: u64, _now: Instant) {
-        self.transmits.push_back(ServerTransmit::Binary { to: user_id, opcode: 25, payload: self.package.clone() });
+        self.transmits.push_back(ServerTransmit::Binary {
+            to: user_id,
+            opcode: 25,
+            payload: self.package.clone(),
+        });
     }
 
     fn in_group(&self, user: u64) -> bool {
@@ -389,7 +394,6 @@ impl ExternalSender {
         }
     }
 
-
     fn send_proposals(&mut self, proposal: &PendingProposal) {
         let subject = match proposal.kind {
             ProposalKind::Add { user } | ProposalKind::Remove { user, .. } => user,
@@ -398,7 +402,11 @@ impl ExternalSender {
             if to == subject {
                 continue;
             }
-            self.transmits.push_back(ServerTransmit::Binary { to, opcode: 27, payload: append_payload(&[&proposal.message]) });
+            self.transmits.push_back(ServerTransmit::Binary {
+                to,
+                opcode: 27,
+                payload: append_payload(&[&proposal.message]),
+            });
         }
     }
 
@@ -408,14 +416,28 @@ impl ExternalSender {
         let sender = SenderExtensionIndex::new(0);
         let out = match &kind {
             ProposalKind::Add { user } => {
-                let kp = self.members.get(user).and_then(|m| m.key_package.clone()).ok_or(Error::DaveUnknownUser { user_id: *user })?;
-                ExternalProposal::new_add::<OpenMlsRustCrypto>(kp, group_id, epoch, &self.signer, sender)
-                    .map_err(|e| mls_err("add proposal", e))?
+                let kp = self
+                    .members
+                    .get(user)
+                    .and_then(|m| m.key_package.clone())
+                    .ok_or(Error::DaveUnknownUser { user_id: *user })?;
+                ExternalProposal::new_add::<OpenMlsRustCrypto>(
+                    kp,
+                    group_id,
+                    epoch,
+                    &self.signer,
+                    sender,
+                )
+                .map_err(|e| mls_err("add proposal", e))?
             }
-            ProposalKind::Remove { leaf, .. } => {
-                ExternalProposal::new_remove::<OpenMlsRustCrypto>(LeafNodeIndex::new(*leaf), group_id, epoch, &self.signer, sender)
-                    .map_err(|e| mls_err("remove proposal", e))?
-            }
+            ProposalKind::Remove { leaf, .. } => ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+                LeafNodeIndex::new(*leaf),
+                group_id,
+                epoch,
+                &self.signer,
+                sender,
+            )
+            .map_err(|e| mls_err("remove proposal", e))?,
         };
         let message = out.tls_serialize_detached().map_err(|e| mls_err("proposal", e))?;
         let p = PendingProposal { reference: proposal_ref(&message), kind, message };
@@ -425,7 +447,12 @@ impl ExternalSender {
     }
 
     /// Op 26 Key Package from `user_id`. Validates it; adds the user (Add proposal).
-    pub fn handle_key_package(&mut self, user_id: u64, payload: &[u8], _now: Instant) -> Result<(), Error> {
+    pub fn handle_key_package(
+        &mut self,
+        user_id: u64,
+        payload: &[u8],
+        _now: Instant,
+    ) -> Result<(), Error> {
         let kp = KeyPackageIn::tls_deserialize_exact(payload)
             .map_err(|e| Error::DaveKeyPackage { reason: e.to_string() })?
             .validate(self.provider.crypto(), ProtocolVersion::Mls10)
@@ -437,7 +464,9 @@ impl ExternalSender {
         if leaf.credential().credential_type() != CredentialType::Basic
             || leaf.credential().serialized_content() != user_id.to_be_bytes()
         {
-            return Err(Error::DaveKeyPackage { reason: "credential is not the user's basic credential".into() });
+            return Err(Error::DaveKeyPackage {
+                reason: "credential is not the user's basic credential".into(),
+            });
         }
         let lifetime = kp.life_time();
         if lifetime.not_before() != 0 || lifetime.not_after() != u64::MAX {
@@ -447,7 +476,11 @@ impl ExternalSender {
         // A new key package replaces the old one and its pending Add.
         self.revoke_adds_of(user_id);
         let was_pending_without_group = self.epoch == 0;
-        let m = self.members.entry(user_id).or_insert(Member { signature_key: Vec::new(), leaf: None, key_package: None });
+        let m = self.members.entry(user_id).or_insert(Member {
+            signature_key: Vec::new(),
+            leaf: None,
+            key_package: None,
+        });
         m.signature_key = signature_key;
         m.key_package = Some(kp);
         if was_pending_without_group {
@@ -455,15 +488,21 @@ impl ExternalSender {
             let inflight: Vec<Vec<u8>> = self.proposals.iter().map(|p| p.message.clone()).collect();
             if !inflight.is_empty() {
                 let refs: Vec<&[u8]> = inflight.iter().map(Vec::as_slice).collect();
-                self.transmits.push_back(ServerTransmit::Binary { to: user_id, opcode: 27, payload: append_payload(&refs) });
+                self.transmits.push_back(ServerTransmit::Binary {
+                    to: user_id,
+                    opcode: 27,
+                    payload: append_payload(&refs),
+                });
             }
         }
         self.propose(ProposalKind::Add { user: user_id })
     }
 
     fn revoke_adds_of(&mut self, user: u64) {
-        let (gone, keep): (Vec<_>, Vec<_>) =
-            self.proposals.drain(..).partition(|p| matches!(p.kind, ProposalKind::Add { user: u } if u == user));
+        let (gone, keep): (Vec<_>, Vec<_>) = self
+            .proposals
+            .drain(..)
+            .partition(|p| matches!(p.kind, ProposalKind::Add { user: u } if u == user));
         self.proposals = keep;
         if gone.is_empty() {
             return;
@@ -478,7 +517,11 @@ impl ExternalSender {
         payload.extend_from_slice(&refs);
         for to in self.proposal_recipients() {
             if to != user {
-                self.transmits.push_back(ServerTransmit::Binary { to, opcode: 27, payload: payload.clone() });
+                self.transmits.push_back(ServerTransmit::Binary {
+                    to,
+                    opcode: 27,
+                    payload: payload.clone(),
+                });
             }
         }
     }
@@ -514,15 +557,27 @@ impl ExternalSender {
                     m.leaf = None;
                     m.key_package = None;
                 }
-                self.transmits.push_back(ServerTransmit::PrepareEpoch { to: u, protocol_version: 1, epoch: 1 });
-                self.transmits.push_back(ServerTransmit::PrepareTransition { to: u, protocol_version: 1, transition_id: 0 });
+                self.transmits.push_back(ServerTransmit::PrepareEpoch {
+                    to: u,
+                    protocol_version: 1,
+                    epoch: 1,
+                });
+                self.transmits.push_back(ServerTransmit::PrepareTransition {
+                    to: u,
+                    protocol_version: 1,
+                    transition_id: 0,
+                });
             }
             for m in self.members.values_mut() {
                 m.leaf = None;
             }
             // members already waiting with a key package are proposed again at epoch 0
-            let waiting: Vec<u64> =
-                self.members.iter().filter(|(_, m)| m.key_package.is_some()).map(|(u, _)| *u).collect();
+            let waiting: Vec<u64> = self
+                .members
+                .iter()
+                .filter(|(_, m)| m.key_package.is_some())
+                .map(|(u, _)| *u)
+                .collect();
             for u in waiting {
                 self.propose(ProposalKind::Add { user: u })?;
             }
@@ -532,7 +587,12 @@ impl ExternalSender {
     }
 
     /// Op 28 Commit Welcome from `user_id`.
-    pub fn handle_commit_welcome(&mut self, user_id: u64, payload: &[u8], now: Instant) -> Result<(), Error> {
+    pub fn handle_commit_welcome(
+        &mut self,
+        user_id: u64,
+        payload: &[u8],
+        now: Instant,
+    ) -> Result<(), Error> {
         match self.check_commit(user_id, payload) {
             Ok((commit_len, added)) => {
                 self.announce(user_id, payload, commit_len, &added, now);
@@ -545,7 +605,11 @@ impl ExternalSender {
         }
     }
 
-    fn check_commit(&self, user_id: u64, payload: &[u8]) -> Result<(usize, Vec<u64>), &'static str> {
+    fn check_commit(
+        &self,
+        user_id: u64,
+        payload: &[u8],
+    ) -> Result<(usize, Vec<u64>), &'static str> {
         let committer = self.members.get(&user_id).ok_or("committer is not a DAVE member")?;
         let mut rest = payload;
         let msg = MlsMessageIn::tls_deserialize(&mut rest).map_err(|_| "not an MLSMessage")?;
@@ -597,17 +661,25 @@ impl ExternalSender {
             })
             .collect();
         let has_welcome = commit_len < payload.len();
-        if has_welcome != !added.is_empty() {
+        if has_welcome == added.is_empty() {
             return Err("welcome present exactly when members are added");
         }
         Ok((commit_len, added))
     }
 
-    fn announce(&mut self, committer: u64, payload: &[u8], commit_len: usize, added: &[u64], now: Instant) {
+    fn announce(
+        &mut self,
+        committer: u64,
+        payload: &[u8],
+        commit_len: usize,
+        added: &[u64],
+        now: Instant,
+    ) {
         let (commit, welcome) = payload.split_at(commit_len);
         // A newer commit supersedes the wait for the previous transition's acknowledgements.
         self.execute();
-        let old_members: Vec<u64> = if self.epoch == 0 { vec![committer] } else { self.group_members() };
+        let old_members: Vec<u64> =
+            if self.epoch == 0 { vec![committer] } else { self.group_members() };
         if self.epoch == 0 {
             self.leaves = vec![Some(committer)];
             if let Some(m) = self.members.get_mut(&committer) {
@@ -632,12 +704,11 @@ impl ExternalSender {
             self.leaves.pop();
         }
         for &user in added {
-            let idx = match self.leaves.iter().position(Option::is_none) {
-                Some(i) => i,
-                None => {
-                    self.leaves.push(None);
-                    self.leaves.len() - 1
-                }
+            let idx = if let Some(i) = self.leaves.iter().position(Option::is_none) {
+                i
+            } else {
+                self.leaves.push(None);
+                self.leaves.len() - 1
             };
             self.leaves[idx] = Some(user);
             if let Some(m) = self.members.get_mut(&user) {
@@ -669,8 +740,13 @@ impl ExternalSender {
             self.transmits.push_back(ServerTransmit::Binary { to: u, opcode: 30, payload: p });
             awaiting.insert(u);
         }
-        self.events.push_back(ServerEvent::CommitAnnounced { transition_id: tid, committer, epoch: self.epoch });
-        self.transition = Some(Transition { id: tid, awaiting, deadline: now + self.cfg.transition_timeout });
+        self.events.push_back(ServerEvent::CommitAnnounced {
+            transition_id: tid,
+            committer,
+            epoch: self.epoch,
+        });
+        self.transition =
+            Some(Transition { id: tid, awaiting, deadline: now + self.cfg.transition_timeout });
         // re-propose members still waiting with a key package
         let waiting: Vec<u64> = self
             .members
@@ -686,7 +762,8 @@ impl ExternalSender {
     fn execute(&mut self) {
         let Some(t) = self.transition.take() else { return };
         for u in self.group_members() {
-            self.transmits.push_back(ServerTransmit::ExecuteTransition { to: u, transition_id: t.id });
+            self.transmits
+                .push_back(ServerTransmit::ExecuteTransition { to: u, transition_id: t.id });
         }
         self.events.push_back(ServerEvent::TransitionExecuted { transition_id: t.id });
     }
@@ -704,7 +781,12 @@ impl ExternalSender {
     }
 
     /// Op 31 Invalid Commit Welcome: remove the member, re-add it with its next key package.
-    pub fn handle_invalid_commit_welcome(&mut self, user_id: u64, _transition_id: u16, now: Instant) -> Result<(), Error> {
+    pub fn handle_invalid_commit_welcome(
+        &mut self,
+        user_id: u64,
+        _transition_id: u16,
+        now: Instant,
+    ) -> Result<(), Error> {
         self.events.push_back(ServerEvent::RecoveryStarted { user_id });
         if let Some(t) = &mut self.transition {
             t.awaiting.remove(&user_id);
@@ -723,7 +805,7 @@ impl ExternalSender {
     }
 }
 
-/// Op 27 append payload: operation 0, then one vector of back-to-back MLSMessages.
+/// Op 27 append payload: operation 0, then one vector of back-to-back `MLSMessage`s.
 fn append_payload(messages: &[&[u8]]) -> Vec<u8> {
     let len: usize = messages.iter().map(|m| m.len()).sum();
     let mut out = Vec::with_capacity(len + 5);

@@ -33,11 +33,11 @@ impl<'a> ProtocolFrame<'a> {
         if len < FIXED_SUPPLEMENTAL_LEN || data[len - 2..] != MAGIC_MARKER {
             return None;
         }
-        let s = usize::from(data[len - 3]);
-        if s < FIXED_SUPPLEMENTAL_LEN || s > len {
+        let supplemental = usize::from(data[len - 3]);
+        if supplemental < FIXED_SUPPLEMENTAL_LEN || supplemental > len {
             return None;
         }
-        let body_len = len - s;
+        let body_len = len - supplemental;
         let supp = &data[body_len..len - 3];
         let tag: [u8; TAG_LEN] = supp.get(..TAG_LEN)?.try_into().ok()?;
         let rest = &supp[TAG_LEN..];

@@ -82,8 +82,9 @@ mod ratchet;
 mod session;
 
 pub use aead::{FrameCipher, TAG_LEN};
+pub use davey::SigningKeyPair;
 pub use decryptor::{KEY_RETENTION, MAX_FRAMES_PER_SECOND, MAX_GENERATION_GAP, MAX_MISSING_NONCES};
-pub use external_sender::{ExternalSender, ExternalSenderConfig, ServerTransmit, ServerEvent};
+pub use external_sender::{ExternalSender, ExternalSenderConfig, ServerEvent, ServerTransmit};
 pub use frame::{
     ClearRanges, FIXED_SUPPLEMENTAL_LEN, FrameEncryptor, MAGIC_MARKER, MAX_ENCRYPT_ATTEMPTS,
     OPUS_SILENCE, ProtocolFrame, max_encrypted_len,
@@ -93,4 +94,3 @@ pub use session::{
     DAVE_PROTOCOL_VERSION, DaveEvent, DaveReceiveStats, DaveSession, DaveSessionConfig,
     DaveTransmit, Decrypted, DropReason, MediaKind, ReleasedFrame,
 };
-pub use davey::SigningKeyPair;

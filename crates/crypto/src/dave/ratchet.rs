@@ -1,7 +1,7 @@
 //! The per-sender key ratchet (protocol.md 7.4): MLS `ExpandWithLabel` over HKDF-SHA256.
 //!
 //! DAVE's ratchet starts from a 16-byte base secret, which is shorter than the hash output.
-//! HKDF libraries that check the PRK length (and OpenMLS) refuse it, so the expansion is written
+//! HKDF libraries that check the PRK length (and `OpenMLS`) refuse it, so the expansion is written
 //! here directly over HMAC-SHA256; no output longer than one hash block is ever needed.
 
 use hmac::{Hmac, Mac};

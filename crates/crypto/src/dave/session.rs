@@ -77,9 +77,9 @@ pub enum DaveTransmit {
         /// The transition acknowledged.
         transition_id: u16,
     },
-    /// Op 26 (binary): a TLS-encoded KeyPackage.
+    /// Op 26 (binary): a TLS-encoded `KeyPackage`.
     KeyPackage(Vec<u8>),
-    /// Op 28 (binary): commit MLSMessage, then the Welcome if the commit adds members.
+    /// Op 28 (binary): commit `MLSMessage`, then the `Welcome` if the commit adds members.
     CommitWelcome(Vec<u8>),
     /// Op 31 (JSON) `{transition_id}`: the commit or welcome could not be processed.
     InvalidCommitWelcome {
@@ -259,6 +259,8 @@ pub struct DaveSession {
     spare: Vec<Vec<u8>>,
     retry_held: bool,
     stats: DaveReceiveStats,
+    /// Reused for the clear ranges of video frames.
+    ranges: Vec<Range<usize>>,
 }
 
 impl core::fmt::Debug for DaveSession {
@@ -308,6 +310,7 @@ impl DaveSession {
             spare: Vec::new(),
             retry_held: false,
             stats: DaveReceiveStats::default(),
+            ranges: Vec::new(),
         }
     }
 
@@ -357,7 +360,12 @@ impl DaveSession {
         let member = group
             .and_then(|g| g.members().find(|m| user_of(&m.credential) == Some(user_id)))
             .ok_or(Error::DaveUnknownUser { user_id })?;
-        codes::verification_code(&self.key_pair.public, self.cfg.user_id, &member.signature_key, user_id)
+        codes::verification_code(
+            &self.key_pair.public,
+            self.cfg.user_id,
+            &member.signature_key,
+            user_id,
+        )
     }
 
     /// Next message for the gateway.
@@ -395,7 +403,11 @@ impl DaveSession {
     // ----- gateway input ---------------------------------------------------------------------
 
     /// Op 4 Session Description: its `dave_protocol_version`.
-    pub fn handle_session_description(&mut self, protocol_version: u16, now: Instant) -> Result<(), Error> {
+    pub fn handle_session_description(
+        &mut self,
+        protocol_version: u16,
+        now: Instant,
+    ) -> Result<(), Error> {
         self.protocol_version = protocol_version;
         if protocol_version == 0 {
             self.passthrough = Passthrough::Always;
@@ -428,7 +440,12 @@ impl DaveSession {
     }
 
     /// Op 21 Prepare Transition.
-    pub fn handle_prepare_transition(&mut self, protocol_version: u16, transition_id: u16, now: Instant) -> Result<(), Error> {
+    pub fn handle_prepare_transition(
+        &mut self,
+        protocol_version: u16,
+        transition_id: u16,
+        now: Instant,
+    ) -> Result<(), Error> {
         if protocol_version == 0 {
             // Downgrade announced: accept plain frames from everyone, without expiry.
             self.passthrough = Passthrough::Always;
@@ -438,7 +455,8 @@ impl DaveSession {
             self.retry_held = true;
         }
         if let Some(mls) = &mut self.mls {
-            mls.prepare_transition(transition_id, protocol_version).map_err(|e| mls_err("prepare transition", e))?;
+            mls.prepare_transition(transition_id, protocol_version)
+                .map_err(|e| mls_err("prepare transition", e))?;
         }
         self.pending_transitions.insert(transition_id, protocol_version);
         if transition_id == 0 {
@@ -450,7 +468,11 @@ impl DaveSession {
     }
 
     /// Op 22 Execute Transition.
-    pub fn handle_execute_transition(&mut self, transition_id: u16, now: Instant) -> Result<(), Error> {
+    pub fn handle_execute_transition(
+        &mut self,
+        transition_id: u16,
+        now: Instant,
+    ) -> Result<(), Error> {
         if let Some(mls) = &mut self.mls {
             mls.execute_transition(transition_id).map_err(|e| mls_err("execute transition", e))?;
         }
@@ -459,7 +481,12 @@ impl DaveSession {
     }
 
     /// Op 24 Prepare Epoch.
-    pub fn handle_prepare_epoch(&mut self, protocol_version: u16, epoch: u64, now: Instant) -> Result<(), Error> {
+    pub fn handle_prepare_epoch(
+        &mut self,
+        protocol_version: u16,
+        epoch: u64,
+        now: Instant,
+    ) -> Result<(), Error> {
         if epoch == 1 && protocol_version > 0 {
             self.start_mls(protocol_version, now)?;
         }
@@ -474,7 +501,8 @@ impl DaveSession {
 
     /// Op 27 Proposals (binary payload after the opcode byte).
     pub fn handle_proposals(&mut self, payload: &[u8], _now: Instant) -> Result<(), Error> {
-        let (&op, rest) = payload.split_first().ok_or(Error::DaveMalformed { opcode: 27, reason: "empty" })?;
+        let (&op, rest) =
+            payload.split_first().ok_or(Error::DaveMalformed { opcode: 27, reason: "empty" })?;
         let op = match op {
             0 => davey::ProposalsOperationType::APPEND,
             1 => davey::ProposalsOperationType::REVOKE,
@@ -492,8 +520,7 @@ impl DaveSession {
                 self.transmits.push_back(DaveTransmit::CommitWelcome(out));
                 Ok(())
             }
-            Ok(None) => Ok(()),
-            Err(davey::errors::ProcessProposalsError::NoGroup) => Ok(()),
+            Ok(None) | Err(davey::errors::ProcessProposalsError::NoGroup) => Ok(()),
             Err(e) => {
                 let e = mls_err("proposals", e);
                 self.events.push_back(DaveEvent::MlsError { opcode: 27, error: e.to_string() });
@@ -532,22 +559,31 @@ impl DaveSession {
             27 => self.handle_proposals(payload, now),
             29 => self.handle_announce_commit(payload, now),
             30 => self.handle_welcome(payload, now),
-            _ => Err(Error::DaveMalformed { opcode, reason: "not a server-to-client binary DAVE opcode" }),
+            _ => Err(Error::DaveMalformed {
+                opcode,
+                reason: "not a server-to-client binary DAVE opcode",
+            }),
         }
     }
 
     // ----- internals -------------------------------------------------------------------------
 
     fn start_mls(&mut self, protocol_version: u16, _now: Instant) -> Result<(), Error> {
-        let pv = NonZeroU16::new(protocol_version).ok_or(Error::DaveUnsupportedVersion { version: 0 })?;
+        let pv = NonZeroU16::new(protocol_version)
+            .ok_or(Error::DaveUnsupportedVersion { version: 0 })?;
         if protocol_version > DAVE_PROTOCOL_VERSION {
             return Err(Error::DaveUnsupportedVersion { version: protocol_version });
         }
         let (uid, gid) = (self.cfg.user_id, self.cfg.group_id);
         match &mut self.mls {
-            Some(mls) => mls.reinit(pv, uid, gid, Some(&self.key_pair)).map_err(|e| mls_err("reinit", e))?,
+            Some(mls) => {
+                mls.reinit(pv, uid, gid, Some(&self.key_pair)).map_err(|e| mls_err("reinit", e))?
+            }
             None => {
-                self.mls = Some(davey::DaveSession::new(pv, uid, gid, Some(&self.key_pair)).map_err(|e| mls_err("init", e))?);
+                self.mls = Some(
+                    davey::DaveSession::new(pv, uid, gid, Some(&self.key_pair))
+                        .map_err(|e| mls_err("init", e))?,
+                );
             }
         }
         self.mls_version = protocol_version;
@@ -561,7 +597,13 @@ impl DaveSession {
         Ok(())
     }
 
-    fn recover(&mut self, opcode: u8, transition_id: u16, e: Error, now: Instant) -> Result<(), Error> {
+    fn recover(
+        &mut self,
+        opcode: u8,
+        transition_id: u16,
+        e: Error,
+        now: Instant,
+    ) -> Result<(), Error> {
         self.events.push_back(DaveEvent::MlsError { opcode, error: e.to_string() });
         self.transmits.push_back(DaveTransmit::InvalidCommitWelcome { transition_id });
         // Reset the group and ask to be added again; keys of the current epoch stay for frames
@@ -581,7 +623,8 @@ impl DaveSession {
             let secret = group
                 .export_secret(crypto, EXPORTER_LABEL, &uid.to_le_bytes(), 16)
                 .map_err(|e| mls_err("export secret", e))?;
-            let secret: [u8; 16] = secret.try_into().map_err(|_| mls_err("export secret", "length"))?;
+            let secret: [u8; 16] =
+                secret.try_into().map_err(|_| mls_err("export secret", "length"))?;
             members.push((uid, secret));
         }
         self.epoch = group.epoch().as_u64();
@@ -592,7 +635,10 @@ impl DaveSession {
                 continue;
             }
             let pt = self.passthrough;
-            self.decryptors.entry(uid).or_insert_with(|| UserDecryptor::new(pt)).install(secret, now);
+            self.decryptors
+                .entry(uid)
+                .or_insert_with(|| UserDecryptor::new(pt))
+                .install(secret, now);
         }
         // Users who left keep their keys for KEY_RETENTION, for frames still in flight.
         for (uid, d) in &mut self.decryptors {
@@ -606,7 +652,8 @@ impl DaveSession {
         let version = self.mls_version;
         if let Some(mls) = &mut self.mls {
             // keeps davey's own bookkeeping (its pending transitions and encryptor) in step
-            mls.prepare_transition(transition_id, version).map_err(|e| mls_err("prepare transition", e))?;
+            mls.prepare_transition(transition_id, version)
+                .map_err(|e| mls_err("prepare transition", e))?;
         }
         self.pending_transitions.insert(transition_id, version);
         if transition_id == 0 {
@@ -646,7 +693,8 @@ impl DaveSession {
             }
         }
         self.protocol_version = version;
-        self.events.push_back(DaveEvent::TransitionExecuted { transition_id, protocol_version: version });
+        self.events
+            .push_back(DaveEvent::TransitionExecuted { transition_id, protocol_version: version });
     }
 
     // ----- media -----------------------------------------------------------------------------
@@ -667,15 +715,51 @@ impl DaveSession {
 
     /// Encrypts a media frame whose `clear` ranges stay readable (the codec's rules, already
     /// applied to `frame`); `h26x` enables the start-code check for H.264/H.265.
-    pub fn encrypt(&mut self, frame: &[u8], clear: &[Range<usize>], h26x: bool, out: &mut [u8]) -> Result<usize, Error> {
+    pub fn encrypt(
+        &mut self,
+        frame: &[u8],
+        clear: &[Range<usize>],
+        h26x: bool,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         if self.protocol_version == 0 {
             return copy_plain(frame, out);
         }
         self.encryptor.encrypt(frame, clear, h26x, out)
     }
 
+    /// Encrypts an encoded video frame: applies the codec's DAVE rules
+    /// ([`voxwire_video::dave::split_frame`]: clear ranges, 4-byte start codes, AV1 OBU
+    /// rewriting) into `scratch` (reuse it for every frame), then encrypts into `out`, which
+    /// needs [`max_encrypted_len`]`(scratch.bytes().len(), …)` bytes: `frame.len() + 64` plus
+    /// 3 bytes per H.264/H.265 NAL unit is always enough. Without E2EE the rewritten frame is
+    /// copied unchanged.
+    pub fn encrypt_video(
+        &mut self,
+        codec: voxwire_video::Codec,
+        frame: &[u8],
+        scratch: &mut voxwire_video::dave::DaveFrame,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        voxwire_video::dave::split_frame(codec, frame, scratch).map_err(Error::DaveVideo)?;
+        if self.protocol_version == 0 {
+            return copy_plain(scratch.bytes(), out);
+        }
+        self.ranges.clear();
+        self.ranges.extend(scratch.clear_ranges().iter().map(|r| r.offset..r.end()));
+        let h26x = matches!(codec, voxwire_video::Codec::H264 | voxwire_video::Codec::H265);
+        self.encryptor.encrypt(scratch.bytes(), &self.ranges, h26x, out)
+    }
+
     /// Decrypts a received media frame of `ssrc` into `out` (at least `frame.len()` bytes).
-    pub fn decrypt(&mut self, ssrc: u32, media: MediaKind, frame: &[u8], out: &mut [u8], now: Instant) -> Result<Decrypted, Error> {
+    pub fn decrypt(
+        &mut self,
+        ssrc: u32,
+        media: MediaKind,
+        frame: &[u8],
+        out: &mut [u8],
+        now: Instant,
+    ) -> Result<Decrypted, Error> {
         if out.len() < frame.len() {
             return Err(Error::DaveBufferTooSmall { needed: frame.len(), capacity: out.len() });
         }
@@ -694,7 +778,14 @@ impl DaveSession {
     }
 
     /// `None`: not decidable now (hold).
-    fn try_decrypt(&mut self, ssrc: u32, media: MediaKind, frame: &[u8], out: &mut [u8], now: Instant) -> Option<Decrypted> {
+    fn try_decrypt(
+        &mut self,
+        ssrc: u32,
+        media: MediaKind,
+        frame: &[u8],
+        out: &mut [u8],
+        now: Instant,
+    ) -> Option<Decrypted> {
         if media == MediaKind::Audio && frame == OPUS_SILENCE {
             out[..frame.len()].copy_from_slice(frame);
             self.stats.silence += 1;
@@ -717,7 +808,11 @@ impl DaveSession {
             }
             // A plain frame before the group exists may still become acceptable (a downgrade is
             // announced); after that, it is an error.
-            return if self.ready { Some(Decrypted::Dropped(DropReason::Unencrypted)) } else { None };
+            return if self.ready {
+                Some(Decrypted::Dropped(DropReason::Unencrypted))
+            } else {
+                None
+            };
         };
         let user_id = user?;
         let d = self.decryptors.get_mut(&user_id)?;
@@ -807,7 +902,9 @@ impl DaveSession {
 
 fn copy_plain(frame: &[u8], out: &mut [u8]) -> Result<usize, Error> {
     let capacity = out.len();
-    let dst = out.get_mut(..frame.len()).ok_or(Error::DaveBufferTooSmall { needed: frame.len(), capacity })?;
+    let dst = out
+        .get_mut(..frame.len())
+        .ok_or(Error::DaveBufferTooSmall { needed: frame.len(), capacity })?;
     dst.copy_from_slice(frame);
     Ok(frame.len())
 }

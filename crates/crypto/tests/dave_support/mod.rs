@@ -11,6 +11,9 @@ use voxwire_crypto::dave::{
 
 pub const GROUP: u64 = 1_234_567_890_123;
 
+/// Sees (and may change) each op 28 payload; returns whether to forward it.
+pub type CommitHook = Box<dyn FnMut(u64, &mut Vec<u8>) -> bool>;
+
 pub struct Client {
     pub session: DaveSession,
     pub inbox: VecDeque<ServerTransmit>,
@@ -34,7 +37,7 @@ pub struct Call {
     /// Frames each receiver must eventually get: receiver -> list of (ssrc, payload).
     pub expected: BTreeMap<u64, Vec<(u32, Vec<u8>)>>,
     /// Optional tamper hook for op 28 payloads.
-    pub tamper_commit: Option<Box<dyn FnMut(u64, &mut Vec<u8>) -> bool>>,
+    pub tamper_commit: Option<CommitHook>,
     pub frame_counter: u64,
     pub server_events: Vec<voxwire_crypto::dave::ServerEvent>,
     /// Whether `run` sends media between steps.
@@ -44,8 +47,13 @@ pub struct Call {
 impl Call {
     pub fn new() -> Self {
         let server = ExternalSender::new(ExternalSenderConfig::new(GROUP)).unwrap();
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "tests need one base instant; time then advances virtually"
+        )]
+        let now = Instant::now();
         Self {
-            now: Instant::now(),
+            now,
             server,
             clients: BTreeMap::new(),
             to_server: VecDeque::new(),
@@ -92,7 +100,7 @@ impl Call {
     /// Maps every client's SSRC at every other client.
     pub fn map_all_ssrcs(&mut self) {
         let map: Vec<(u32, u64)> = self.clients.iter().map(|(u, c)| (c.ssrc, *u)).collect();
-        for (u, c) in self.clients.iter_mut() {
+        for (u, c) in &mut self.clients {
             for &(ssrc, owner) in &map {
                 if owner != *u {
                     c.session.map_ssrc(ssrc, owner);
@@ -112,7 +120,7 @@ impl Call {
     }
 
     fn collect(&mut self) {
-        for (u, c) in self.clients.iter_mut() {
+        for (u, c) in &mut self.clients {
             while let Some(t) = c.session.poll_transmit() {
                 if matches!(t, DaveTransmit::InvalidCommitWelcome { .. }) {
                     c.op31_sent += 1;
@@ -121,7 +129,8 @@ impl Call {
             }
             while let Some(e) = c.session.poll_event() {
                 if let DaveEvent::TransitionExecuted { protocol_version, .. } = e {
-                    c.send_epoch = (protocol_version > 0 && c.session.is_ready()).then(|| c.session.epoch());
+                    c.send_epoch =
+                        (protocol_version > 0 && c.session.is_ready()).then(|| c.session.epoch());
                 }
                 c.events.push(e);
             }
@@ -173,9 +182,9 @@ impl Call {
             }
             if let Some(t) = c.inbox.pop_front() {
                 let _ = match t {
-                    ServerTransmit::PrepareTransition { protocol_version, transition_id, .. } => {
-                        c.session.handle_prepare_transition(protocol_version, transition_id, now)
-                    }
+                    ServerTransmit::PrepareTransition {
+                        protocol_version, transition_id, ..
+                    } => c.session.handle_prepare_transition(protocol_version, transition_id, now),
                     ServerTransmit::ExecuteTransition { transition_id, .. } => {
                         c.session.handle_execute_transition(transition_id, now)
                     }
@@ -210,7 +219,8 @@ impl Call {
             frame[..8].copy_from_slice(&self.frame_counter.to_be_bytes());
             frame[8] = 0x78;
             let mut out = vec![0u8; 200];
-            let n = self.clients.get_mut(&s).unwrap().session.encrypt_opus(&frame, &mut out).unwrap();
+            let n =
+                self.clients.get_mut(&s).unwrap().session.encrypt_opus(&frame, &mut out).unwrap();
             let wire = out[..n].to_vec();
             let roster = epoch.and_then(|e| self.rosters.get(&e).cloned()).unwrap_or_default();
             let receivers: Vec<u64> = self.clients.keys().copied().filter(|&r| r != s).collect();
