@@ -577,7 +577,7 @@ impl DaveSession {
         let (uid, gid) = (self.cfg.user_id, self.cfg.group_id);
         match &mut self.mls {
             Some(mls) => {
-                mls.reinit(pv, uid, gid, Some(&self.key_pair)).map_err(|e| mls_err("reinit", e))?
+                mls.reinit(pv, uid, gid, Some(&self.key_pair)).map_err(|e| mls_err("reinit", e))?;
             }
             None => {
                 self.mls = Some(
