@@ -1,5 +1,12 @@
 //! A recording is readable even if the process dies mid-way (the header is patched every second),
 //! and complete after cleanup.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::time::Instant;
@@ -9,7 +16,13 @@ use voxwire_rtp::{RtpTimestamp, SeqNo, Ssrc};
 use voxwire_sinks::{MediaPacket, MixedWavConfig, MixedWavSink, Sink, WavConfig, WavSink};
 
 fn frame(i: u32) -> MediaPacket {
-    MediaPacket::pcm(Ssrc(1), SeqNo(i as u16), RtpTimestamp(960 * i), Instant::now(), pcm_frame(1000))
+    MediaPacket::pcm(
+        Ssrc(1),
+        SeqNo(i as u16),
+        RtpTimestamp(960 * i),
+        Instant::now(),
+        pcm_frame(1000),
+    )
 }
 
 #[test]

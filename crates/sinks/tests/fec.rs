@@ -1,4 +1,11 @@
 //! Opus decode with one-packet FEC recovery and PLC, on a real tone encoded with in-band FEC.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -9,7 +16,8 @@ use audiopus::{Application, Bitrate, Channels, SampleRate};
 use bytes::Bytes;
 use common::{TempDir, goertzel, packet, tick};
 use voxwire_sinks::{
-    CallbackSink, Codec, CodecSet, Concealment, DecodeConfig, DecodeSink, MediaPacket, MediaType, Sink,
+    CallbackSink, Codec, CodecSet, Concealment, DecodeConfig, DecodeSink, MediaPacket, MediaType,
+    Sink,
 };
 
 /// 20 ms Opus packets of a 440 Hz tone (FFmpeg-generated WAV) encoded with in-band FEC.
@@ -33,7 +41,8 @@ fn fec_packets(dir: &TempDir) -> Vec<Bytes> {
 fn collect(config: DecodeConfig) -> (DecodeSink, Arc<Mutex<Vec<MediaPacket>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
-    let cb = CallbackSink::new(CodecSet::PCM, move |p: &MediaPacket| s2.lock().unwrap().push(p.clone()));
+    let cb =
+        CallbackSink::new(CodecSet::PCM, move |p: &MediaPacket| s2.lock().unwrap().push(p.clone()));
     (DecodeSink::new(cb, config), seen)
 }
 
@@ -46,7 +55,12 @@ fn a_lost_packet_is_recovered_from_the_next_packets_fec() {
     let t0 = Instant::now();
     for (i, p) in packets.iter().enumerate() {
         let pk = if i == 20 {
-            MediaPacket::lost(voxwire_rtp::Ssrc(9), voxwire_rtp::SeqNo(20), voxwire_rtp::RtpTimestamp(960 * 20), tick(t0, i))
+            MediaPacket::lost(
+                voxwire_rtp::Ssrc(9),
+                voxwire_rtp::SeqNo(20),
+                voxwire_rtp::RtpTimestamp(960 * 20),
+                tick(t0, i),
+            )
         } else {
             packet(9, i as u16, 960 * i as u32, tick(t0, i), p.clone())
         };

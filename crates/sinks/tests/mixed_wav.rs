@@ -1,5 +1,12 @@
 //! The mixed WAV places each user by RTP timestamp: two users line up within one 20 ms frame,
 //! despite different timestamp bases (one wrapping), jitter and reordering.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -19,20 +26,30 @@ fn two_users_are_aligned_on_the_rtp_timeline() {
     let a = common::opus_tone(&dir, 440, 1.0);
     let b = common::opus_tone(&dir, 1500, 1.0);
     let path = dir.join("mixed.wav");
-    let mut root = DecodeSink::new(MixedWavSink::create(&path, MixedWavConfig::default()).unwrap(), DecodeConfig::default());
+    let mut root = DecodeSink::new(
+        MixedWavSink::create(&path, MixedWavConfig::default()).unwrap(),
+        DecodeConfig::default(),
+    );
 
     // User A speaks from t0; user B from t0 + 500 ms. B's timestamps start just below the wrap.
     let t0 = Instant::now();
     let mut arrivals = Vec::new();
     for (i, p) in a.iter().enumerate() {
         let jitter = Duration::from_millis((i * 7 % 5) as u64 * 3);
-        let pk = packet(1, i as u16, 123_456 + 960 * i as u32, tick(t0, i) + jitter, p.clone()).with_user(UserId(1));
+        let pk = packet(1, i as u16, 123_456 + 960 * i as u32, tick(t0, i) + jitter, p.clone())
+            .with_user(UserId(1));
         arrivals.push(pk);
     }
     for (i, p) in b.iter().enumerate() {
         let jitter = Duration::from_millis((i * 3 % 4) as u64 * 4);
-        let pk = packet(2, 60_000 + i as u16, 0xFFFF_F000u32.wrapping_add(960 * i as u32), tick(t0, 25 + i) + jitter, p.clone())
-            .with_user(UserId(2));
+        let pk = packet(
+            2,
+            60_000 + i as u16,
+            0xFFFF_F000u32.wrapping_add(960 * i as u32),
+            tick(t0, 25 + i) + jitter,
+            p.clone(),
+        )
+        .with_user(UserId(2));
         arrivals.push(pk);
     }
     arrivals.sort_by_key(|p| p.received_at);
@@ -44,7 +61,8 @@ fn two_users_are_aligned_on_the_rtp_timeline() {
     }
     // The first packet of each stream must be its first in time for the anchor; keep A's and B's
     // first packets in place by feeding them before the rest.
-    let firsts: Vec<_> = arrivals.iter().filter(|p| p.sequence.0 == 0 || p.sequence.0 == 60_000).cloned().collect();
+    let firsts: Vec<_> =
+        arrivals.iter().filter(|p| p.sequence.0 == 0 || p.sequence.0 == 60_000).cloned().collect();
     for p in &firsts {
         root.write(p).unwrap();
         root.tick(p.received_at).unwrap();

@@ -1,15 +1,22 @@
 //! Per-user recordings from Opus packets: WAV and MP3 files, one per user, SSRC promotion.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use common::{TempDir, packet, tick, tone_hz};
-use voxwire_sources::MediaSource;
 use voxwire_sinks::{
-    CodecSet, DecodeConfig, DecodeSink, Error, FfmpegSink, FfmpegSinkConfig, PerUserSink, Sink, StreamKey, UserId,
-    WavConfig, WavSink,
+    CodecSet, DecodeConfig, DecodeSink, Error, FfmpegSink, FfmpegSinkConfig, PerUserSink, Sink,
+    StreamKey, UserId, WavConfig, WavSink,
 };
+use voxwire_sources::MediaSource;
 
 fn name(key: StreamKey, ext: &str) -> String {
     match key {
@@ -23,14 +30,16 @@ fn feed(root: &mut dyn Sink, a: &[bytes::Bytes], b: &[bytes::Bytes]) {
     let t0 = Instant::now();
     for i in 0..a.len().max(b.len()) {
         if let Some(p) = a.get(i) {
-            let mut pk = packet(100, 1000 + i as u16, 5_000 + 960 * i as u32, tick(t0, i), p.clone());
+            let mut pk =
+                packet(100, 1000 + i as u16, 5_000 + 960 * i as u32, tick(t0, i), p.clone());
             if i >= 10 {
                 pk = pk.with_user(UserId(1));
             }
             root.write(&pk).unwrap();
         }
         if let Some(p) = b.get(i) {
-            let pk = packet(200, i as u16, 960 * i as u32, tick(t0, i), p.clone()).with_user(UserId(2));
+            let pk =
+                packet(200, i as u16, 960 * i as u32, tick(t0, i), p.clone()).with_user(UserId(2));
             root.write(&pk).unwrap();
         }
     }
@@ -44,13 +53,18 @@ fn one_wav_per_user_with_promotion_from_ssrc() {
     let b = common::opus_tone(&dir, 880, 1.0);
     let out: PathBuf = dir.path().to_path_buf();
     let per_user = PerUserSink::new(CodecSet::PCM, move |key| {
-        Ok(Box::new(WavSink::create(out.join(name(key, "wav")), WavConfig::default())?) as Box<dyn Sink>)
+        Ok(Box::new(WavSink::create(out.join(name(key, "wav")), WavConfig::default())?)
+            as Box<dyn Sink>)
     });
     let mut root = DecodeSink::new(per_user, DecodeConfig::default());
     feed(&mut root, &a, &b);
     let mut keys = Vec::new();
     voxwire_sinks::walk(&root, &mut |s, depth| keys.push((s.name(), depth)));
-    assert_eq!(keys, [("opus-decode", 0), ("per-user", 1), ("wav", 2), ("wav", 2)], "two children only");
+    assert_eq!(
+        keys,
+        [("opus-decode", 0), ("per-user", 1), ("wav", 2), ("wav", 2)],
+        "two children only"
+    );
     root.cleanup().unwrap();
     assert!(root.is_closed());
 
@@ -89,7 +103,11 @@ fn one_mp3_per_user_through_ffmpeg() {
         let (secs, rate, channels, codec) = common::probe(&path);
         assert_eq!((rate, channels, codec.as_str()), (48_000, 2, "mp3"));
         assert!((secs - 1.0).abs() < 0.1, "user {user}: {secs} s");
-        let mut src = voxwire_sources::ffmpeg::FfmpegPcmSource::new(path.as_path(), &Default::default()).unwrap();
+        let mut src = voxwire_sources::ffmpeg::FfmpegPcmSource::new(
+            path.as_path(),
+            &voxwire_sources::ffmpeg::FfmpegSourceConfig::default(),
+        )
+        .unwrap();
         let mut frame = voxwire_sources::AudioFrame::new();
         let mut pcm = Vec::new();
         while src.read_audio(&mut frame).unwrap() == voxwire_sources::AudioRead::Frame {
@@ -117,11 +135,13 @@ fn ffmpeg_failure_and_absence_are_errors() {
     let write = sink.write(&pk);
     let cleanup = sink.cleanup();
     assert!(
-        matches!(write, Err(Error::Ffmpeg(_))) || matches!(cleanup, Err(Error::Ffmpeg(voxwire_ffmpeg::Error::Exited { .. }))),
+        matches!(write, Err(Error::Ffmpeg(_)))
+            || matches!(cleanup, Err(Error::Ffmpeg(voxwire_ffmpeg::Error::Exited { .. }))),
         "write {write:?}, cleanup {cleanup:?}"
     );
 
     let tools = voxwire_ffmpeg::ToolsConfig::new().ffmpeg("/nonexistent/voxwire/ffmpeg");
-    let err = FfmpegSink::create(dir.join("y.mp3"), &FfmpegSinkConfig::default().tools(tools)).unwrap_err();
+    let err = FfmpegSink::create(dir.join("y.mp3"), &FfmpegSinkConfig::default().tools(tools))
+        .unwrap_err();
     assert!(matches!(err, Error::Ffmpeg(voxwire_ffmpeg::Error::NotFound { .. })), "{err:?}");
 }

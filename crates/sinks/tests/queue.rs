@@ -1,4 +1,11 @@
 //! Queue sinks: blocking and async consumers, bounded with drop-oldest/drop-newest and a counter.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -7,7 +14,13 @@ use voxwire_sinks::queue::{self, Overflow, QueueConfig};
 use voxwire_sinks::{Codec, CodecSet, FanOut, MediaPacket, MediaType, Sink};
 
 fn p(seq: u16) -> MediaPacket {
-    MediaPacket::opus(Ssrc(1), SeqNo(seq), RtpTimestamp(u32::from(seq) * 960), Instant::now(), Bytes::from_static(&[0xf8]))
+    MediaPacket::opus(
+        Ssrc(1),
+        SeqNo(seq),
+        RtpTimestamp(u32::from(seq) * 960),
+        Instant::now(),
+        Bytes::from_static(&[0xf8]),
+    )
 }
 
 #[test]
@@ -36,7 +49,8 @@ fn drop_oldest_and_drop_newest_count_drops() {
     assert_eq!((rx.dropped(), sink.dropped(), rx.len()), (7, 7, 3));
     assert_eq!(rx.try_recv().unwrap().sequence, SeqNo(7), "the oldest were dropped");
 
-    let (mut sink, rx) = queue::channel(QueueConfig::default().capacity(3).overflow(Overflow::DropNewest));
+    let (mut sink, rx) =
+        queue::channel(QueueConfig::default().capacity(3).overflow(Overflow::DropNewest));
     for s in 0..10 {
         sink.write(&p(s)).unwrap();
     }

@@ -1,29 +1,38 @@
 //! 200 file and FFmpeg sinks created and dropped leave no FFmpeg process and no open fd.
 //!
 //! Alone in its test binary so no other test's children or files are counted.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::TempDir;
-use voxwire_sinks::{FfmpegSink, FfmpegSinkConfig, MixedWavConfig, MixedWavSink, Sink, WavConfig, WavSink};
+use voxwire_sinks::{
+    FfmpegSink, FfmpegSinkConfig, MixedWavConfig, MixedWavSink, Sink, WavConfig, WavSink,
+};
 
 fn children() -> usize {
     let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-                .filter(|stat| {
-                    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).is_some_and(|p| p == me)
-                })
-                .count()
-        })
-        .unwrap_or(0)
+    std::fs::read_dir("/proc").map_or(0, |d| {
+        d.filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .is_some_and(|p| p == me)
+            })
+            .count()
+    })
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(Iterator::count).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
 }
 
 #[test]
@@ -38,8 +47,13 @@ fn two_hundred_sinks_leave_nothing_behind() {
             let path = dir.join(&format!("{batch}-{i}"));
             live.push(match i % 4 {
                 0 => Box::new(FfmpegSink::create(path.with_extension("flac"), &config).unwrap()),
-                1 | 2 => Box::new(WavSink::create(path.with_extension("wav"), WavConfig::default()).unwrap()),
-                _ => Box::new(MixedWavSink::create(path.with_extension("wav"), MixedWavConfig::default()).unwrap()),
+                1 | 2 => Box::new(
+                    WavSink::create(path.with_extension("wav"), WavConfig::default()).unwrap(),
+                ),
+                _ => Box::new(
+                    MixedWavSink::create(path.with_extension("wav"), MixedWavConfig::default())
+                        .unwrap(),
+                ),
             });
         }
         if batch % 2 == 0 {

@@ -1,4 +1,11 @@
 //! The sink tree: wants filtering, walk, filters, silence fill, volume, whole-tree cleanup.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::collections::HashSet;
@@ -8,8 +15,8 @@ use std::time::{Duration, Instant};
 use common::{packet, pcm_frame, tick};
 use voxwire_rtp::{RtpTimestamp, SeqNo, Ssrc};
 use voxwire_sinks::{
-    CallbackSink, Codec, CodecSet, Concealment, Error, FanOut, Filter, MediaPacket, MediaType, SilenceFill,
-    SilenceFillConfig, Sink, UserId, VolumeSink, walk,
+    CallbackSink, Codec, CodecSet, Concealment, Error, FanOut, Filter, MediaPacket, MediaType,
+    SilenceFill, SilenceFillConfig, Sink, UserId, VolumeSink, walk,
 };
 
 type Log = Arc<Mutex<Vec<MediaPacket>>>;
@@ -28,11 +35,15 @@ fn pcm(ssrc: u32, seq: u16, ts: u32, at: Instant, v: i16) -> MediaPacket {
 fn wants_reflects_the_whole_tree() {
     let (video, _) = recorder(CodecSet::VIDEO);
     let (pcm_only, _) = recorder(CodecSet::PCM);
-    let tree = FanOut::new(vec![Box::new(video), Box::new(Filter::media(pcm_only, CodecSet::ALL, None))]);
+    let tree =
+        FanOut::new(vec![Box::new(video), Box::new(Filter::media(pcm_only, CodecSet::ALL, None))]);
     assert!(tree.wants(MediaType::Video, Codec::H264));
     assert!(tree.wants(MediaType::Audio, Codec::Pcm));
     assert!(!tree.wants(MediaType::Audio, Codec::Opus), "nobody wants Opus: the client skips it");
-    assert!(!tree.wants(MediaType::Audio, Codec::H264), "a codec never matches the wrong media type");
+    assert!(
+        !tree.wants(MediaType::Audio, Codec::H264),
+        "a codec never matches the wrong media type"
+    );
     let mut names = Vec::new();
     walk(&tree, &mut |s, d| names.push((s.name(), d)));
     assert_eq!(names, [("fan-out", 0), ("callback", 1), ("filter", 1), ("callback", 2)]);
@@ -42,7 +53,8 @@ fn wants_reflects_the_whole_tree() {
 fn cleanup_closes_every_node_and_later_writes_fail() {
     let (a, _) = recorder(CodecSet::ALL);
     let (b, _) = recorder(CodecSet::ALL);
-    let mut tree = FanOut::new(vec![Box::new(Filter::window(a, None, Duration::from_secs(1))), Box::new(b)]);
+    let mut tree =
+        FanOut::new(vec![Box::new(Filter::window(a, None, Duration::from_secs(1))), Box::new(b)]);
     tree.cleanup().unwrap();
     let mut closed = Vec::new();
     walk(&tree, &mut |s, _| closed.push(s.is_closed()));
@@ -61,11 +73,15 @@ fn filters_by_user_window_predicate_and_codec() {
     let mut tree = FanOut::default()
         .with(Filter::user(u, UserId(7)))
         .with(Filter::window(w, Some(t0 + Duration::from_millis(100)), Duration::from_millis(100)))
-        .with(Filter::predicate(pr, |p: &MediaPacket| p.sequence.0 % 2 == 0))
+        .with(Filter::predicate(pr, |p: &MediaPacket| p.sequence.0.is_multiple_of(2)))
         .with(Filter::media(m, CodecSet::OPUS, Some(HashSet::from([UserId(8)]))));
     for i in 0..20u16 {
         let user = UserId(if i < 10 { 7 } else { 8 });
-        let pk = if i % 3 == 0 { pcm(1, i, 0, tick(t0, i.into()), 1) } else { packet(1, i, 0, tick(t0, i.into()), bytes::Bytes::new()) };
+        let pk = if i % 3 == 0 {
+            pcm(1, i, 0, tick(t0, i.into()), 1)
+        } else {
+            packet(1, i, 0, tick(t0, i.into()), bytes::Bytes::new())
+        };
         tree.write(&pk.with_user(user)).unwrap();
     }
     let seqs = |l: &Log| l.lock().unwrap().iter().map(|p| p.sequence.0).collect::<Vec<_>>();
@@ -79,7 +95,10 @@ fn filters_by_user_window_predicate_and_codec() {
 fn silence_fills_gaps_bounded_and_on_ticks() {
     let t0 = Instant::now();
     let (rec, log) = recorder(CodecSet::PCM);
-    let config = SilenceFillConfig { silence_after: Duration::from_millis(60), max_silence: Duration::from_millis(200) };
+    let config = SilenceFillConfig {
+        silence_after: Duration::from_millis(60),
+        max_silence: Duration::from_millis(200),
+    };
     let mut fill = SilenceFill::new(rec, config);
     fill.write(&pcm(1, 0, 1000, t0, 5)).unwrap();
     // A 3-frame gap in RTP time: filled before the next packet.
@@ -91,10 +110,13 @@ fn silence_fills_gaps_bounded_and_on_ticks() {
         fill.tick(tick(t0, i)).unwrap();
     }
     let log = log.lock().unwrap();
-    let kinds: Vec<bool> = log.iter().map(|p| p.concealment == Some(Concealment::Silence)).collect();
+    let kinds: Vec<bool> =
+        log.iter().map(|p| p.concealment == Some(Concealment::Silence)).collect();
     let silent = |r: std::ops::Range<usize>| kinds[r].iter().all(|&k| k);
     assert_eq!(log.len(), 1 + 3 + 1 + 10 + 1 + 10);
-    assert!(!kinds[0] && silent(1..4) && !kinds[4] && silent(5..15) && !kinds[15] && silent(16..26));
+    assert!(
+        !kinds[0] && silent(1..4) && !kinds[4] && silent(5..15) && !kinds[15] && silent(16..26)
+    );
     assert_eq!(log[1].timestamp, RtpTimestamp(1000 + 960), "silence continues the RTP timeline");
     assert!(log[1].pcm.as_ref().unwrap().iter().all(|&s| s == 0));
 }

@@ -26,7 +26,7 @@ fn mix(c: &mut Criterion) {
         let refs: Vec<&[i16; FRAME_LEN]> = data.iter().collect();
         let mut out = [0i16; FRAME_LEN];
         g.bench_function(format!("{n}_inputs"), |b| {
-            b.iter(|| mix_into(black_box(&mut out), black_box(&refs)))
+            b.iter(|| mix_into(black_box(&mut out), black_box(&refs)));
         });
     }
     // Loud inputs whose sum needs soft clipping on every sample.
@@ -34,7 +34,7 @@ fn mix(c: &mut Criterion) {
     let refs: Vec<&[i16; FRAME_LEN]> = loud.iter().collect();
     let mut out = [0i16; FRAME_LEN];
     g.bench_function("16_inputs_clipping", |b| {
-        b.iter(|| mix_into(black_box(&mut out), black_box(&refs)))
+        b.iter(|| mix_into(black_box(&mut out), black_box(&refs)));
     });
     g.finish();
 }

@@ -1,4 +1,11 @@
 //! FFmpeg Opus source: probing copies Opus input and encodes the rest; packets decode to the tone.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use audiopus::coder::Decoder;
@@ -30,8 +37,15 @@ fn from_probe_copies_opus_input_without_reencoding() {
     require_ffmpeg!();
     let dir = TempDir::new("copy");
     let path = dir.join("tone.opus");
-    common::sine(&path, 440, 1.0, 48_000, &["-c:a", "libopus", "-b:a", "96k", "-frame_duration", "20"]);
-    let mut src = FfmpegOpusSource::from_probe(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
+    common::sine(
+        &path,
+        440,
+        1.0,
+        48_000,
+        &["-c:a", "libopus", "-b:a", "96k", "-frame_duration", "20"],
+    );
+    let mut src =
+        FfmpegOpusSource::from_probe(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
     assert_eq!(src.mode(), OpusMode::Copy);
     let (packets, pcm) = decode_all(&mut src);
     src.cleanup().unwrap();
@@ -55,7 +69,8 @@ fn from_probe_encodes_other_codecs() {
     let dir = TempDir::new("encode");
     let path = dir.join("tone.flac");
     common::sine(&path, 880, 1.0, 44_100, &[]);
-    let mut src = FfmpegOpusSource::from_probe(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
+    let mut src =
+        FfmpegOpusSource::from_probe(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
     assert_eq!(src.mode(), OpusMode::Encode);
     let (packets, pcm) = decode_all(&mut src);
     assert!((50..=53).contains(&packets.len()), "{} packets", packets.len());
@@ -69,7 +84,8 @@ fn copy_of_60ms_frames_falls_back_to_encoding() {
     let dir = TempDir::new("fallback");
     let path = dir.join("tone60.opus");
     common::sine(&path, 440, 1.0, 48_000, &["-c:a", "libopus", "-frame_duration", "60"]);
-    let mut src = FfmpegOpusSource::from_probe(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
+    let mut src =
+        FfmpegOpusSource::from_probe(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
     let (packets, _) = decode_all(&mut src);
     assert_eq!(src.mode(), OpusMode::Encode);
     assert!(packets.len() >= 50);

@@ -1,4 +1,11 @@
 //! FFmpeg PCM source on real files: decodes, resamples, reports a crash or a missing FFmpeg.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use common::{TempDir, rms, tone_hz};
@@ -44,9 +51,11 @@ fn reads_from_a_pipe_input() {
     let path = dir.join("tone.wav");
     common::sine(&path, 1000, 0.5, 48_000, &[]);
     let bytes = std::fs::read(&path).unwrap();
-    let mut src =
-        FfmpegPcmSource::new(Input::Reader(Box::new(std::io::Cursor::new(bytes))), &FfmpegSourceConfig::default())
-            .unwrap();
+    let mut src = FfmpegPcmSource::new(
+        Input::Reader(Box::new(std::io::Cursor::new(bytes))),
+        &FfmpegSourceConfig::default(),
+    )
+    .unwrap();
     let pcm = read_all(&mut src).unwrap();
     assert_eq!(pcm.len(), 24_000 * 2);
     let hz = tone_hz(&pcm);
@@ -61,7 +70,9 @@ fn a_failing_ffmpeg_is_an_error_with_its_stderr() {
     std::fs::write(&path, b"this is not an mp3 file at all").unwrap();
     let mut src = FfmpegPcmSource::new(path.as_path(), &FfmpegSourceConfig::default()).unwrap();
     match read_all(&mut src) {
-        Err(Error::Ffmpeg(voxwire_ffmpeg::Error::Exited { stderr, .. })) => assert!(!stderr.is_empty()),
+        Err(Error::Ffmpeg(voxwire_ffmpeg::Error::Exited { stderr, .. })) => {
+            assert!(!stderr.is_empty());
+        }
         other => panic!("expected an FFmpeg exit error, got {other:?}"),
     }
 }
@@ -69,6 +80,8 @@ fn a_failing_ffmpeg_is_an_error_with_its_stderr() {
 #[test]
 fn a_missing_ffmpeg_is_not_found() {
     let tools = ToolsConfig::new().ffmpeg("/nonexistent/voxwire-test/ffmpeg");
-    let err = FfmpegPcmSource::new(Input::Url("x".into()), &FfmpegSourceConfig::default().tools(tools)).unwrap_err();
+    let err =
+        FfmpegPcmSource::new(Input::Url("x".into()), &FfmpegSourceConfig::default().tools(tools))
+            .unwrap_err();
     assert!(matches!(err, Error::Ffmpeg(voxwire_ffmpeg::Error::NotFound { .. })), "{err:?}");
 }

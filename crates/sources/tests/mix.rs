@@ -1,11 +1,18 @@
 //! Mixing real files: two tones from FFmpeg sources both present in the mix; Opus rules.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use common::{TempDir, goertzel};
 use voxwire_sources::ffmpeg::{FfmpegPcmSource, FfmpegSourceConfig};
 use voxwire_sources::{
-    AudioFrame, AudioKind, AudioRead, CompositeSource, Error, MediaSource, MixSource, OpusFrames, PcmFrames,
-    FRAME_LEN,
+    AudioFrame, AudioKind, AudioRead, CompositeSource, Error, FRAME_LEN, MediaSource, MixSource,
+    OpusFrames, PcmFrames,
 };
 
 #[test]
@@ -32,13 +39,20 @@ fn two_ffmpeg_tones_mix_into_one_lane_until_the_longest_ends() {
     assert_eq!(pcm.len(), 48_000 * 2, "the mix lasts as long as the longest input");
     let first = &pcm[4800..48_000];
     let second = &pcm[52_800..];
-    assert!(goertzel(first, 440.0) > 500.0 && goertzel(first, 1500.0) > 500.0, "both tones in the first half");
-    assert!(goertzel(second, 440.0) > 500.0 && goertzel(second, 1500.0) < 50.0, "only the long tone after");
+    assert!(
+        goertzel(first, 440.0) > 500.0 && goertzel(first, 1500.0) > 500.0,
+        "both tones in the first half"
+    );
+    assert!(
+        goertzel(second, 440.0) > 500.0 && goertzel(second, 1500.0) < 50.0,
+        "only the long tone after"
+    );
 }
 
 #[test]
 fn opus_is_allowed_only_alone() {
-    let opus = || Box::new(OpusFrames::new(vec![vec![0xf8u8, 0xff, 0xfe]; 2])) as Box<dyn MediaSource>;
+    let opus =
+        || Box::new(OpusFrames::new(vec![vec![0xf8u8, 0xff, 0xfe]; 2])) as Box<dyn MediaSource>;
     let pcm = || Box::new(PcmFrames::new(vec![vec![0i16; FRAME_LEN]])) as Box<dyn MediaSource>;
     assert!(matches!(MixSource::new(vec![opus(), pcm()]), Err(Error::OpusInMix { others: 1 })));
     assert!(matches!(MixSource::new(vec![pcm(), opus()]), Err(Error::OpusInMix { others: 1 })));

@@ -1,6 +1,13 @@
 //! 200 sources created and dropped leave no FFmpeg process and no open file descriptor.
 //!
 //! Alone in its test binary so no other test's children or files are counted.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -11,21 +18,21 @@ use voxwire_sources::{AudioFrame, MediaSource, PcmSource, WavSource};
 
 fn children() -> usize {
     let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-                .filter(|stat| {
-                    // pid (comm) state ppid ...
-                    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).is_some_and(|p| p == me)
-                })
-                .count()
-        })
-        .unwrap_or(0)
+    std::fs::read_dir("/proc").map_or(0, |d| {
+        d.filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                // pid (comm) state ppid ...
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .is_some_and(|p| p == me)
+            })
+            .count()
+    })
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(Iterator::count).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
 }
 
 /// Waits (bounded) for a count to settle: stderr drain threads close their pipe end only after
@@ -60,7 +67,9 @@ fn two_hundred_sources_leave_nothing_behind() {
         for i in 0..20 {
             let src: Box<dyn MediaSource> = match i % 4 {
                 0 => Box::new(FfmpegPcmSource::new(wav.as_path(), &config).unwrap()),
-                1 => Box::new(FfmpegOpusSource::new(opus.as_path(), &config, OpusMode::Copy).unwrap()),
+                1 => Box::new(
+                    FfmpegOpusSource::new(opus.as_path(), &config, OpusMode::Copy).unwrap(),
+                ),
                 2 => Box::new(PcmSource::new(std::fs::File::open(&wav).unwrap())),
                 _ => Box::new(WavSource::new(std::fs::File::open(&wav).unwrap()).unwrap()),
             };

@@ -1,4 +1,11 @@
 //! A volume change from another thread applies within one frame, ramped and without clipping.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test signal generation and analysis on small, known buffers"
+)]
 use std::thread;
 
 use voxwire_sources::{AudioFrame, FRAME_LEN, FRAME_SAMPLES, MediaSource, PcmFrames, Volume};

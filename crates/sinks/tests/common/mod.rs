@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: FFmpeg detection, temp dirs, test media, analysis.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, reason = "each test binary uses a subset")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether ffmpeg and ffprobe run.
 pub fn ffmpeg_available() -> bool {
-    ["ffmpeg", "ffprobe"].iter().all(|p| {
-        Command::new(p).arg("-version").output().is_ok_and(|o| o.status.success())
-    })
+    ["ffmpeg", "ffprobe"]
+        .iter()
+        .all(|p| Command::new(p).arg("-version").output().is_ok_and(|o| o.status.success()))
 }
 
 /// Returns early (passing) with a printed reason when FFmpeg is absent.
@@ -110,7 +110,9 @@ use voxwire_sources::{AudioFrame, AudioRead, MediaSource, WavSource};
 pub fn opus_tone(dir: &TempDir, freq: u32, secs: f64) -> Vec<Bytes> {
     let path = dir.join(&format!("tone-{freq}-{secs}.wav"));
     sine(&path, freq, secs, 48_000, &[]);
-    let mut src = FfmpegOpusSource::new(path.as_path(), &FfmpegSourceConfig::default(), OpusMode::Encode).unwrap();
+    let mut src =
+        FfmpegOpusSource::new(path.as_path(), &FfmpegSourceConfig::default(), OpusMode::Encode)
+            .unwrap();
     let mut frame = AudioFrame::new();
     let mut out = Vec::new();
     while src.read_audio(&mut frame).unwrap() == AudioRead::Frame {

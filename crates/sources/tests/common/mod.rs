@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: FFmpeg detection, temp dirs, test media, analysis.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, reason = "each test binary uses a subset")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether ffmpeg and ffprobe run.
 pub fn ffmpeg_available() -> bool {
-    ["ffmpeg", "ffprobe"].iter().all(|p| {
-        Command::new(p).arg("-version").output().is_ok_and(|o| o.status.success())
-    })
+    ["ffmpeg", "ffprobe"]
+        .iter()
+        .all(|p| Command::new(p).arg("-version").output().is_ok_and(|o| o.status.success()))
 }
 
 /// Returns early (passing) with a printed reason when FFmpeg is absent.
