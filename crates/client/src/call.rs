@@ -46,6 +46,10 @@ pub(crate) const SILENCE_FRAME: [u8; 3] = [0xF8, 0xFF, 0xFE];
 pub(crate) const MAX_DATAGRAM: usize = 1500;
 const DISCOVERY_RETRY: Duration = Duration::from_secs(1);
 const DISCOVERY_ATTEMPTS: u32 = 5;
+/// Sender reports go out this often while sending (protocol.md 10: 1 s to 5 s).
+pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(2);
+/// Seconds from 1900-01-01 (NTP epoch) to 1970-01-01.
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 /// Remote audio streams tracked at once.
 const MAX_STREAMS: usize = 256;
 
@@ -96,6 +100,10 @@ pub(crate) struct Call {
     seq: SeqNo,
     timestamp: RtpTimestamp,
     dave_out: Vec<u8>,
+    /// RTP packets and payload octets sent, for sender reports (RFC 3550 6.4.1; wrap mod 2^32).
+    sent_packets: u32,
+    sent_octets: u32,
+    last_report: Option<(Instant, u32)>,
     // receiving
     listening: bool,
     /// Users in the call (ops 11 and 13), kept even before the DAVE session exists: the gateway
@@ -151,6 +159,9 @@ impl Call {
             seq: SeqNo(rand::random()),
             timestamp: RtpTimestamp(rand::random()),
             dave_out: vec![0; MAX_DATAGRAM + 64],
+            sent_packets: 0,
+            sent_octets: 0,
+            last_report: None,
             listening: false,
             present: std::collections::BTreeSet::new(),
             users: HashMap::new(),
@@ -581,6 +592,7 @@ impl Call {
             }
             _ => opus,
         };
+        let payload_len = payload.len();
         let builder = RtpPacketBuilder::new(
             PayloadType::DISCORD_OPUS,
             self.seq,
@@ -593,6 +605,47 @@ impl Call {
         self.seq = self.seq.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(OPUS_FRAME_TICKS);
         self.stats.packets_sent += 1;
+        self.sent_packets = self.sent_packets.wrapping_add(1);
+        self.sent_octets = self.sent_octets.wrapping_add(payload_len as u32);
+        Ok(Some((to, sent)))
+    }
+
+    /// A sender report, when one is due (every [`REPORT_INTERVAL`] while sending), written into
+    /// `out` and encrypted: where to send it and its length. `wall` is the wall clock for the NTP
+    /// timestamp, `now` the monotonic clock of the rest of the core.
+    pub(crate) fn poll_report(
+        &mut self,
+        now: Instant,
+        wall: std::time::SystemTime,
+        out: &mut [u8],
+    ) -> Result<Option<(SocketAddr, usize)>, Error> {
+        let (Some(to), true) = (self.server_udp, self.established) else { return Ok(None) };
+        let due = self.last_report.is_none_or(|(at, packets)| {
+            packets != self.sent_packets && now.duration_since(at) >= REPORT_INTERVAL
+        });
+        let Some(cipher) = self.cipher.as_mut().filter(|_| due && self.sent_packets > 0) else {
+            return Ok(None);
+        };
+        let since_1900 = wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+            + Duration::from_secs(NTP_UNIX_OFFSET);
+        let ntp = (since_1900.as_secs() << 32)
+            | ((u64::from(since_1900.subsec_nanos()) << 32) / 1_000_000_000);
+        let sr = voxwire_rtcp::SenderReportBuilder {
+            sender_ssrc: Ssrc(self.ssrc),
+            info: voxwire_rtcp::SenderInfo {
+                ntp_timestamp: ntp,
+                // The timestamp of the next packet: the media time "now".
+                rtp_timestamp: self.timestamp.0,
+                packet_count: self.sent_packets,
+                octet_count: self.sent_octets,
+            },
+            report_blocks: &[],
+        };
+        let len = voxwire_rtcp::WriteRtcp::write_into(&sr, out)
+            .map_err(|e| Error::InvalidArgument(format!("sender report: {e}")))?;
+        let sent = cipher.encrypt_rtcp(out, len)?;
+        self.last_report = Some((now, self.sent_packets));
+        self.stats.reports_sent += 1;
         Ok(Some((to, sent)))
     }
 

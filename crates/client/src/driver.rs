@@ -478,6 +478,11 @@ impl Driver {
                 let _ = self.events.try_send(VoiceEvent::Error(format!("sending audio: {e}")));
             }
         }
+        if let Ok(Some((to, n))) =
+            self.call.poll_report(started, std::time::SystemTime::now(), &mut self.packet)
+        {
+            let _ = self.udp.send_to(&self.packet[..n], to).await;
+        }
         let Some(p) = self.playback.as_mut() else { return };
         let took = started.elapsed();
         p.send_total += took;

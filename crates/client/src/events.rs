@@ -87,6 +87,8 @@ pub struct CallStats {
     pub gateway_latency: Option<Duration>,
     /// RTP packets sent.
     pub packets_sent: u64,
+    /// RTCP sender reports sent.
+    pub reports_sent: u64,
     /// RTP packets received and decrypted.
     pub packets_received: u64,
     /// RTCP packets received.

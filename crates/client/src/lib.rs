@@ -51,6 +51,7 @@ mod config;
 mod driver;
 mod error;
 mod events;
+pub mod gateway_adapter;
 mod player;
 
 use tokio::sync::{mpsc, oneshot};

@@ -94,6 +94,14 @@ async fn play_and_record(mode: TransportMode, dave: DaveMode, freq: f64) -> Hear
     let speaker_stats = speaker.stats().await.expect("stats");
     let listener_stats = listener.stats().await.expect("stats");
     assert_eq!(listener_stats.decrypt_failures, 0, "{listener_stats:?}");
+    assert!(
+        speaker_stats.reports_sent >= 1,
+        "the speaker sends RTCP sender reports: {speaker_stats:?}"
+    );
+    assert!(
+        listener_stats.rtcp_received >= 1,
+        "sender reports are relayed and decrypted: {listener_stats:?}"
+    );
     assert_eq!(listener_stats.dave_failures, 0, "{listener_stats:?}");
     if dave != DaveMode::Off {
         assert_eq!(speaker_stats.dave_protocol_version, 1);
