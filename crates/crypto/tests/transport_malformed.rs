@@ -75,6 +75,13 @@ fn too_short_for_the_layout_is_truncated() {
             hex("92 78 00 01 00 00 00 01 00 00 00 01 00 00 00 02 00 00 00 03 be de 00 00");
         let err = rx.decrypt_rtp(&mut short).unwrap_err();
         assert!(matches!(err, Error::Truncated { .. }), "{mode}: {err}");
+        let mut seven = hex("80 c9 00 01 00 00 00 01");
+        seven.resize(64, 0);
+        let mut tx = cipher(mode, &KEY, backends()[0], 0);
+        assert!(matches!(
+            tx.encrypt_rtcp(&mut seven, 7),
+            Err(Error::Truncated { expected: 8, actual: 7 })
+        ));
         let mut rtcp = hex("80 c9 00 01 00 00 00 01");
         assert!(
             matches!(rx.decrypt_rtcp(&mut rtcp), Err(Error::Truncated { expected, actual: 8 }) if expected == 8 + mode.overhead())

@@ -308,9 +308,9 @@ pub(crate) fn build_rtp(
     RtpCase { bytes: b, csrc_end, ext: ext_range, payload: p0..p1, padding: pad }
 }
 
-/// A random plain compound RTCP packet: an 8-byte header and `len` more bytes.
+/// A random plain compound RTCP packet: an 8-byte header (V=2) and 0..=200 more bytes.
 pub(crate) fn rtcp_case() -> impl Strategy<Value = Vec<u8>> {
-    (any::<[u8; 7]>(), proptest::collection::vec(any::<u8>(), 0..=200)).prop_map(|(h, rest)| {
+    (any::<[u8; 8]>(), proptest::collection::vec(any::<u8>(), 0..=200)).prop_map(|(h, rest)| {
         let mut b = vec![0x80 | (h[0] & 0x1F)];
         b.extend_from_slice(&h[1..]);
         b.extend_from_slice(&rest);
