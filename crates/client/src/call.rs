@@ -82,6 +82,10 @@ struct Stream {
 }
 
 /// The core. See the module docs.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts of one connection, not a state enum"
+)]
 pub(crate) struct Call {
     info: ConnectionInfo,
     modes: Vec<TransportMode>,
@@ -686,7 +690,7 @@ impl Call {
             return;
         }
         let (ssrc, seq, ts) = (pkt.ssrc().0, pkt.sequence_number(), pkt.timestamp());
-        let Some(payload) = self.recv_buf.get(d.payload.clone()) else { return };
+        let Some(payload) = self.recv_buf.get(d.payload) else { return };
         if !self.streams.contains_key(&ssrc) && self.streams.len() >= MAX_STREAMS {
             self.stats.udp_ignored += 1;
             return;
@@ -732,12 +736,9 @@ impl Call {
         while let Some(r) = dave.poll_frame(&mut self.plain_buf, now) {
             let Some(stream) = self.streams.get_mut(&r.ssrc) else { continue };
             let Some(meta) = stream.held.pop_front() else { continue };
-            let len = match r.outcome {
-                Decrypted::Frame { len, .. } | Decrypted::Passthrough { len } => len,
-                _ => {
-                    self.stats.dave_failures += 1;
-                    continue;
-                }
+            let (Decrypted::Frame { len, .. } | Decrypted::Passthrough { len }) = r.outcome else {
+                self.stats.dave_failures += 1;
+                continue;
             };
             let _ = meta.arrival;
             let p = AudioPacket {

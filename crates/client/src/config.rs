@@ -6,7 +6,7 @@ use std::time::Duration;
 use voxwire_crypto::transport::TransportMode;
 
 /// The credentials of one voice connection, as Discord's main gateway hands them out in
-/// VOICE_STATE_UPDATE (`session_id`) and VOICE_SERVER_UPDATE (`endpoint`, `token`).
+/// `VOICE_STATE_UPDATE` (`session_id`) and `VOICE_SERVER_UPDATE` (`endpoint`, `token`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionInfo {
     /// `host[:port]` of the voice gateway, without a scheme (a `wss://` prefix is stripped).

@@ -172,6 +172,8 @@ struct Playback {
     done: Option<oneshot::Sender<Result<PlayerStats, Error>>>,
     next_tick: Instant,
     paused: bool,
+    /// Set once the source is over: `Some(None)` when it ended, `Some(Some(e))` when it failed.
+    #[expect(clippy::option_option, reason = "not finished / ended / failed, documented above")]
     finished: Option<Option<Error>>,
     silence_left: u8,
     speaking: bool,
@@ -554,7 +556,7 @@ impl Driver {
         true
     }
 
-    /// A server move (a new VOICE_SERVER_UPDATE): leave the old endpoint and identify anew on
+    /// A server move (a new `VOICE_SERVER_UPDATE`): leave the old endpoint and identify anew on
     /// the new one. Playback waits until the new session is established, then continues.
     async fn move_server(&mut self, info: ConnectionInfo) {
         if let Some(mut ws) = self.ws.take() {

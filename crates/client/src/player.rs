@@ -26,6 +26,11 @@ pub(crate) enum PlayerMsg {
     Failed(Error),
 }
 
+#[expect(clippy::cast_sign_loss, reason = "clamped to 0..=100 first")]
+fn loss_percent(p: f32) -> u8 {
+    p.round().clamp(0.0, 100.0) as u8
+}
+
 fn encoder(options: &PlayOptions) -> Result<Encoder, Error> {
     let opus = |e: audiopus::Error| Error::Opus(e.to_string());
     let app = match options.application {
@@ -39,8 +44,7 @@ fn encoder(options: &PlayOptions) -> Result<Encoder, Error> {
     ))
     .map_err(opus)?;
     enc.set_inband_fec(options.fec).map_err(opus)?;
-    enc.set_packet_loss_perc(options.expected_packet_loss.round().clamp(0.0, 100.0) as u8)
-        .map_err(opus)?;
+    enc.set_packet_loss_perc(loss_percent(options.expected_packet_loss)).map_err(opus)?;
     enc.set_max_bandwidth(match options.bandwidth {
         Bandwidth::Narrow => audiopus::Bandwidth::Narrowband,
         Bandwidth::Medium => audiopus::Bandwidth::Mediumband,
@@ -106,7 +110,7 @@ fn run(
                     .map_err(|e| Error::Opus(e.to_string()))?;
                 opus[..n].to_vec()
             }
-            _ => frame.opus().to_vec(),
+            AudioKind::Opus => frame.opus().to_vec(),
         };
         if packet.is_empty() || packet.len() > MAX_OPUS {
             return Err(Error::Opus(format!(

@@ -3,7 +3,7 @@
 //!
 //! | route | body | answer |
 //! | --- | --- | --- |
-//! | `POST /v1/voice/join` | `{guild_id, channel_id, user_id}` | [`JoinInfo`]: endpoint, token and session id as VOICE_SERVER_UPDATE and VOICE_STATE_UPDATE carry them |
+//! | `POST /v1/voice/join` | `{guild_id, channel_id, user_id}` | [`JoinInfo`]: endpoint, token and session id as `VOICE_SERVER_UPDATE` and `VOICE_STATE_UPDATE` carry them |
 //! | `GET /v1/channels/{guild}/{channel}` | | [`ChannelInfo`]: participants, SSRCs, packet counts |
 //! | `POST /v1/channels/{guild}/{channel}/impairment` | [`ImpairmentRequest`] | `{"applied": n}` |
 //! | `POST /v1/channels/{guild}/{channel}/drop` | `{user_id, code}` | closes that participant's WebSocket with `code` |
@@ -40,6 +40,7 @@ impl Id {
 }
 
 #[derive(Deserialize)]
+#[expect(clippy::struct_field_names, reason = "the field names are the wire names")]
 struct JoinRequest {
     guild_id: Id,
     channel_id: Id,
@@ -174,8 +175,15 @@ pub(crate) async fn route(req: &Request, hub: &mpsc::Sender<Command>) -> (u16, S
             };
             let user = r.user_id.as_ref().and_then(Id::get);
             let seed = r.seed;
-            match ask(hub, |reply| Command::Impair { guild, channel, user, config, seed, reply })
-                .await
+            match ask(hub, |reply| Command::Impair {
+                guild,
+                channel,
+                user,
+                config: config.map(Box::new),
+                seed,
+                reply,
+            })
+            .await
             {
                 Some(n) => (200, json!({ "applied": n }).to_string()),
                 None => error(503, "server stopping"),

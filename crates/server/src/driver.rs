@@ -58,7 +58,7 @@ pub(crate) enum Command {
         guild: u64,
         channel: u64,
         user: Option<u64>,
-        config: Option<NetsimConfig>,
+        config: Option<Box<NetsimConfig>>,
         seed: u64,
         reply: oneshot::Sender<usize>,
     },
@@ -101,7 +101,7 @@ pub(crate) async fn run_hub(mut hub: Hub, udp: UdpSocket, mut rx: mpsc::Receiver
                         let _ = reply.send(hub.channel_info(guild, channel));
                     }
                     Some(Command::Impair { guild, channel, user, config, seed, reply }) => {
-                        let _ = reply.send(hub.set_impairment(guild, channel, user, config, seed));
+                        let _ = reply.send(hub.set_impairment(guild, channel, user, config.map(|c| *c), seed));
                     }
                     Some(Command::Drop { guild, channel, user, code, reply }) => {
                         let _ = reply.send(hub.drop_connection(guild, channel, user, CloseCode(code), now));

@@ -6,6 +6,7 @@
 //! socket, so whole calls can be tested with simulated time.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -73,15 +74,15 @@ pub(crate) enum Output {
     Udp { to: SocketAddr, data: Vec<u8> },
 }
 
-/// Credentials handed out by the control API, as VOICE_STATE_UPDATE and VOICE_SERVER_UPDATE
+/// Credentials handed out by the control API, as `VOICE_STATE_UPDATE` and `VOICE_SERVER_UPDATE`
 /// would carry them.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JoinInfo {
-    /// `host:port` of the voice gateway (no scheme), as in VOICE_SERVER_UPDATE.
+    /// `host:port` of the voice gateway (no scheme), as in `VOICE_SERVER_UPDATE`.
     pub endpoint: String,
     /// The voice token.
     pub token: String,
-    /// The session id, as in VOICE_STATE_UPDATE.
+    /// The session id, as in `VOICE_STATE_UPDATE`.
     pub session_id: String,
     /// Guild id (decimal string).
     pub guild_id: String,
@@ -232,7 +233,7 @@ impl Hub {
         let mut s = String::with_capacity(bytes * 2);
         for _ in 0..bytes {
             let b = self.rng.below(256);
-            s.push_str(&format!("{b:02x}"));
+            let _ = write!(s, "{b:02x}");
         }
         s
     }
@@ -324,7 +325,7 @@ impl Hub {
             if let Some(m) = self.members.get_mut(s)
                 && user.is_none_or(|u| u == m.user_id)
             {
-                m.impairment = config.clone().map(|c| Netsim::new(c, seed ^ m.user_id));
+                m.impairment = config.map(|c| Netsim::new(c, seed ^ m.user_id));
                 n += 1;
             }
         }
@@ -426,7 +427,7 @@ impl Hub {
             ServerEvent::Identify(id) => self.on_identify(conn, &id, now),
             ServerEvent::Resume(r) => self.on_resume(conn, &r, now),
             ServerEvent::SelectProtocol(sp) => self.on_select_protocol(conn, &sp, now),
-            ServerEvent::Speaking(s) => self.on_speaking(conn, s, now),
+            ServerEvent::Speaking(s) => self.on_speaking(conn, &s, now),
             ServerEvent::Video(v) => self.on_video(conn, v, now),
             ServerEvent::Dave(d) => self.on_dave(conn, d, now),
             ServerEvent::Closed(reason) => {
@@ -516,27 +517,15 @@ impl Hub {
         }
 
         let ssrc = self.allocate_ssrc();
-        let ready = Ready {
-            ssrc: Ssrc(ssrc),
-            ip: self.config.udp_addr.ip().to_string(),
-            port: self.config.udp_addr.port(),
-            modes: self.config.modes.iter().map(|m| gateway_mode(*m)).collect(),
-            heartbeat_interval: None,
-            experiments: Some(vec!["fixed_keyframe_interval".to_owned()]),
-            streams: None,
-            extra: voxwire_gateway::Extra::new(),
-        };
+        let ready = self.ready_for(ssrc);
         let Some(c) = self.conns.get_mut(&conn) else { return };
         if c.gw.accept_identify(ready, now).is_err() {
             return;
         }
         c.session = Some(p.session_id.clone());
         self.by_ssrc.insert(ssrc, p.session_id.clone());
-        let impairment = self
-            .config
-            .impairment
-            .clone()
-            .map(|cfg| Netsim::new(cfg, self.config.seed ^ p.user_id));
+        let impairment =
+            self.config.impairment.map(|cfg| Netsim::new(cfg, self.config.seed ^ p.user_id));
         self.members.insert(
             p.session_id.clone(),
             Member {
@@ -569,7 +558,11 @@ impl Hub {
         let others: Vec<String> = channel.members.iter().cloned().collect();
         channel.members.insert(p.session_id.clone());
 
-        // Tell the newcomer who is here, and everyone else that it came.
+        self.announce_join(&p.session_id, p.user_id, &others, now);
+    }
+
+    /// Tells the newcomer who is here, and everyone else that it came.
+    fn announce_join(&mut self, session: &str, user: u64, others: &[String], now: Instant) {
         let other_users: Vec<Snowflake> = others
             .iter()
             .filter_map(|s| self.members.get(s))
@@ -577,7 +570,7 @@ impl Hub {
             .collect();
         if !other_users.is_empty() {
             self.send_to_session(
-                &p.session_id,
+                session,
                 &ServerMessage::ClientsConnect(ClientsConnect {
                     user_ids: other_users,
                     extra: voxwire_gateway::Extra::new(),
@@ -585,7 +578,7 @@ impl Hub {
                 now,
             );
         }
-        for s in &others {
+        for s in others {
             let Some(m) = self.members.get(s) else { continue };
             let speaking = ServerMessage::Speaking(Speaking {
                 speaking: SpeakingFlags(m.speaking),
@@ -595,18 +588,31 @@ impl Hub {
                 extra: voxwire_gateway::Extra::new(),
             });
             let video = m.video.clone().map(ServerMessage::Video);
-            self.send_to_session(&p.session_id, &speaking, now);
+            self.send_to_session(session, &speaking, now);
             if let Some(v) = video {
-                self.send_to_session(&p.session_id, &v, now);
+                self.send_to_session(session, &v, now);
             }
             self.send_to_session(
                 s,
                 &ServerMessage::ClientsConnect(ClientsConnect {
-                    user_ids: vec![Snowflake(p.user_id)],
+                    user_ids: vec![Snowflake(user)],
                     extra: voxwire_gateway::Extra::new(),
                 }),
                 now,
             );
+        }
+    }
+
+    fn ready_for(&self, ssrc: u32) -> Ready {
+        Ready {
+            ssrc: Ssrc(ssrc),
+            ip: self.config.udp_addr.ip().to_string(),
+            port: self.config.udp_addr.port(),
+            modes: self.config.modes.iter().map(|m| gateway_mode(*m)).collect(),
+            heartbeat_interval: None,
+            experiments: Some(vec!["fixed_keyframe_interval".to_owned()]),
+            streams: None,
+            extra: voxwire_gateway::Extra::new(),
         }
     }
 
@@ -702,7 +708,7 @@ impl Hub {
         }
     }
 
-    fn on_speaking(&mut self, conn: ConnId, s: Speaking, now: Instant) {
+    fn on_speaking(&mut self, conn: ConnId, s: &Speaking, now: Instant) {
         let Some(session) = self.session_of(conn) else { return };
         let Some(m) = self.members.get_mut(&session) else { return };
         m.speaking = s.speaking.0;
@@ -767,15 +773,12 @@ impl Hub {
     }
 
     fn drain_dave(&mut self, key: ChannelKey, now: Instant) {
-        loop {
-            let Some(t) = self
-                .channels
-                .get_mut(&key)
-                .and_then(|c| c.dave.as_mut())
-                .and_then(ExternalSender::poll_transmit)
-            else {
-                break;
-            };
+        while let Some(t) = self
+            .channels
+            .get_mut(&key)
+            .and_then(|c| c.dave.as_mut())
+            .and_then(ExternalSender::poll_transmit)
+        {
             let to = t.to();
             let Some(session) = self.channels.get(&key).and_then(|c| {
                 c.members
@@ -892,10 +895,10 @@ impl Hub {
         for s in &others {
             self.send_to_session(s, &msg, now);
         }
-        if let Some(ext) = self.channels.get_mut(&m.key).and_then(|c| c.dave.as_mut()) {
-            if let Err(e) = ext.handle_leave(m.user_id, now) {
-                tracing::debug!("DAVE leave of {}: {e}", m.user_id);
-            }
+        if let Some(ext) = self.channels.get_mut(&m.key).and_then(|c| c.dave.as_mut())
+            && let Err(e) = ext.handle_leave(m.user_id, now)
+        {
+            tracing::debug!("DAVE leave of {}: {e}", m.user_id);
         }
         self.drain_dave(m.key, now);
         if remaining == Some(0) {

@@ -10,7 +10,7 @@
 //! it; that is how voxwire checks that it speaks the real protocol.
 //!
 //! A control HTTP API on the same listener stands in for Discord's main gateway
-//! (`POST /v1/voice/join` returns what VOICE_SERVER_UPDATE and VOICE_STATE_UPDATE would carry) and
+//! (`POST /v1/voice/join` returns what `VOICE_SERVER_UPDATE` and `VOICE_STATE_UPDATE` would carry) and
 //! adds test controls: channel inspection, per-participant network impairment and dropping a
 //! participant's socket. See [`control`] for the routes.
 //!
@@ -214,7 +214,7 @@ impl Server {
             dave: config.dave,
             heartbeat_interval: config.heartbeat_interval,
             resume_window: config.resume_window,
-            join_ttl: Duration::from_secs(120),
+            join_ttl: Duration::from_mins(2),
             impairment: None,
             seed: config.seed,
             max_participants: config.max_participants,
@@ -284,7 +284,15 @@ impl Server {
         config: Option<voxwire_netsim::NetsimConfig>,
         seed: u64,
     ) -> Result<usize, Error> {
-        self.ask(|reply| Command::Impair { guild, channel, user, config, seed, reply }).await
+        self.ask(|reply| Command::Impair {
+            guild,
+            channel,
+            user,
+            config: config.map(Box::new),
+            seed,
+            reply,
+        })
+        .await
     }
 
     /// Closes `user`'s WebSocket with close `code` (4015 lets it resume; 4014 disconnects it).
