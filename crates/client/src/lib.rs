@@ -2,7 +2,7 @@
 //!
 //! Connect with the credentials Discord's main gateway hands out, play any
 //! [`MediaSource`](voxwire_sources::MediaSource) (PCM is encoded to Opus, Opus passes through),
-//! and listen into any [`Sink`](voxwire_sinks::Sink) tree (WAV per user, mixed WAV, FFmpeg, ...).
+//! and listen into any [`Sink`](voxwire_sinks::Sink) tree (WAV per user, mixed WAV, `FFmpeg`, ...).
 //! Transport encryption (`aead_aes256_gcm_rtpsize`, `aead_xchacha20_poly1305_rtpsize`) and DAVE
 //! end-to-end encryption, which Discord requires in most channels, are on by default.
 //!
@@ -156,7 +156,7 @@ impl VoiceConnection {
         rx.await.map_err(|_| Error::Disconnected)?
     }
 
-    /// Stops receiving and cleans up the sink tree (files finalized, FFmpeg waited for).
+    /// Stops receiving and cleans up the sink tree (files finalized, `FFmpeg` waited for).
     pub async fn stop_listening(&self) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.commands
@@ -174,7 +174,7 @@ impl VoiceConnection {
     }
 
     /// Moves the connection to a new voice server, as Discord's main gateway announces with a new
-    /// VOICE_SERVER_UPDATE (and VOICE_STATE_UPDATE): the old endpoint is left and the session is
+    /// `VOICE_SERVER_UPDATE` (and `VOICE_STATE_UPDATE`): the old endpoint is left and the session is
     /// identified anew; playback and listening continue once it is established.
     pub async fn update_server(&self, info: ConnectionInfo) -> Result<(), Error> {
         self.commands.send(Command::UpdateServer { info }).await.map_err(|_| Error::Disconnected)
