@@ -214,10 +214,10 @@ fn proposal_ref(message: &[u8]) -> Vec<u8> {
 }
 
 /// Minimal TLS reader for the parts of a commit the gateway checks.
-struct Reader<'a>(&'a [u8]);
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.0.len() < n {
             return None;
         }
@@ -228,13 +228,13 @@ impl<'a> Reader<'a> {
     fn u8(&mut self) -> Option<u8> {
         self.take(1).map(|b| b[0])
     }
-    fn u16(&mut self) -> Option<u16> {
+    pub(crate) fn u16(&mut self) -> Option<u16> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
         self.take(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn vec(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn vec(&mut self) -> Option<&'a [u8]> {
         let first = *self.0.first()?;
         let len = match first >> 6 {
             0 => usize::from(self.u8()? & 0x3F),

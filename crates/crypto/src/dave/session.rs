@@ -495,6 +495,13 @@ impl DaveSession {
 
     /// Op 25 External Sender Package (binary payload after the opcode byte).
     pub fn handle_external_sender(&mut self, payload: &[u8], _now: Instant) -> Result<(), Error> {
+        // Check the TLS structure first: tls_codec debug-asserts on some truncated vectors.
+        let mut r = super::external_sender::Reader(payload);
+        let well_formed =
+            r.vec().is_some() && r.u16().is_some() && r.vec().is_some() && r.0.is_empty();
+        if !well_formed {
+            return Err(Error::DaveMalformed { opcode: 25, reason: "not a TLS ExternalSender" });
+        }
         let mls = self.mls.as_mut().ok_or(Error::DaveNotReady)?;
         mls.set_external_sender(payload).map_err(|e| mls_err("external sender", e))
     }
@@ -508,6 +515,10 @@ impl DaveSession {
             1 => davey::ProposalsOperationType::REVOKE,
             _ => return Err(Error::DaveMalformed { opcode: 27, reason: "unknown operation type" }),
         };
+        let mut r = super::external_sender::Reader(rest);
+        if r.vec().is_none() || !r.0.is_empty() {
+            return Err(Error::DaveMalformed { opcode: 27, reason: "vector length mismatch" });
+        }
         let Some(mls) = &mut self.mls else { return Ok(()) };
         let mut recognized: Vec<u64> = self.connected.iter().copied().collect();
         recognized.push(self.cfg.user_id);
