@@ -15,6 +15,7 @@ use std::path::Path;
 pub mod crypto_dave;
 pub mod ffmpeg;
 pub mod crypto_transport;
+pub mod media;
 pub mod gateway;
 pub mod jitter;
 pub mod rtcp;
@@ -33,7 +34,7 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[ffmpeg::TARGETS, crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS, video::TARGETS, jitter::TARGETS];
+    let groups: &[&[Target]] = &[ffmpeg::TARGETS, crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS, video::TARGETS, jitter::TARGETS, media::TARGETS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 
