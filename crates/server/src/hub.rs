@@ -1052,3 +1052,326 @@ impl Hub {
         self.flush_impairment(now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::time::{Duration, Instant};
+
+    use voxwire_crypto::transport::{TransportCipher, TransportMode};
+    use voxwire_gateway::{
+        ClientConfig, ClientConnection, ClientEvent, CloseCode, EncryptionMode, Extra,
+        GatewayVersion, Identify, SelectProtocol, Snowflake, Transmit,
+    };
+    use voxwire_rtp::discord::IpDiscovery;
+    use voxwire_rtp::{PayloadType, RtpPacket, RtpPacketBuilder, RtpTimestamp, SeqNo, Ssrc};
+
+    use super::{ConnId, DaveMode, Hub, HubConfig, Output};
+
+    const GUILD: u64 = 10;
+    const CHANNEL: u64 = 20;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+    }
+
+    struct Harness {
+        hub: Hub,
+        now: Instant,
+        clients: HashMap<ConnId, ClientConnection>,
+        events: HashMap<ConnId, Vec<ClientEvent>>,
+        closes: HashMap<ConnId, u16>,
+        udp: Vec<(SocketAddr, Vec<u8>)>,
+    }
+
+    impl Harness {
+        fn new(dave: DaveMode) -> Self {
+            let hub = Hub::new(HubConfig {
+                udp_addr: addr(50_000),
+                endpoint: "127.0.0.1:443".into(),
+                modes: vec![
+                    TransportMode::AeadAes256GcmRtpsize,
+                    TransportMode::AeadXChaCha20Poly1305Rtpsize,
+                ],
+                dave,
+                heartbeat_interval: Duration::from_secs(5),
+                resume_window: Duration::from_secs(30),
+                join_ttl: Duration::from_mins(1),
+                impairment: None,
+                seed: 1,
+                max_participants: 10,
+                max_client_messages_per_second: 100,
+            });
+            Self {
+                hub,
+                now: Instant::now(),
+                clients: HashMap::new(),
+                events: HashMap::new(),
+                closes: HashMap::new(),
+                udp: Vec::new(),
+            }
+        }
+
+        /// Opens a socket for `user` with fresh credentials (or the given token) and pumps.
+        fn connect(&mut self, conn: ConnId, user: u64, dave: bool, token: Option<&str>) {
+            let join = self.hub.join(GUILD, CHANNEL, user, self.now).expect("join");
+            let identify = Identify {
+                server_id: Snowflake(GUILD),
+                user_id: Snowflake(user),
+                session_id: join.session_id,
+                token: token.map_or(join.token, str::to_owned),
+                max_dave_protocol_version: Some(u16::from(dave)),
+                channel_id: None,
+                video: None,
+                streams: None,
+                extra: Extra::new(),
+            };
+            let client = ClientConnection::new(
+                ClientConfig::new(identify).with_version(GatewayVersion::V8),
+                self.now,
+            );
+            self.clients.insert(conn, client);
+            self.hub.handle_ws_open(conn, GatewayVersion::V8, self.now);
+            self.pump();
+        }
+
+        /// Moves messages both ways until nothing moves.
+        fn pump(&mut self) {
+            for _ in 0..1000 {
+                let mut moved = false;
+                while let Some(o) = self.hub.poll_output() {
+                    moved = true;
+                    match o {
+                        Output::Ws { conn, transmit } => {
+                            let Some(c) = self.clients.get_mut(&conn) else { continue };
+                            match transmit {
+                                Transmit::Text(t) => {
+                                    let _ = c.handle_text(&t, self.now);
+                                }
+                                Transmit::Binary(b) => {
+                                    let _ = c.handle_binary(&b, self.now);
+                                }
+                                Transmit::Close(f) => {
+                                    self.closes.insert(conn, f.code.0);
+                                    c.handle_close(Some(f), self.now);
+                                }
+                            }
+                        }
+                        Output::Udp { to, data } => self.udp.push((to, data)),
+                    }
+                }
+                for (conn, c) in &mut self.clients {
+                    while let Some(t) = c.poll_transmit() {
+                        moved = true;
+                        match t {
+                            Transmit::Text(t) => self.hub.handle_ws_text(*conn, &t, self.now),
+                            Transmit::Binary(b) => self.hub.handle_ws_binary(*conn, &b, self.now),
+                            Transmit::Close(f) => {
+                                self.hub.handle_ws_closed(*conn, Some(f), self.now);
+                            }
+                        }
+                    }
+                    while let Some(e) = c.poll_event() {
+                        moved = true;
+                        self.events.entry(*conn).or_default().push(e);
+                    }
+                }
+                if !moved {
+                    return;
+                }
+            }
+            panic!("livelock: messages kept moving");
+        }
+
+        /// Advances the virtual clock to `now + d`, deadline by deadline, so heartbeats and
+        /// timers on both sides fire in order.
+        fn advance(&mut self, d: Duration) {
+            let end = self.now + d;
+            for _ in 0..10_000 {
+                let next = self
+                    .clients
+                    .values()
+                    .filter_map(ClientConnection::poll_timeout)
+                    .chain(self.hub.poll_timeout())
+                    .min();
+                let Some(next) = next.filter(|t| *t <= end) else { break };
+                self.now = next.max(self.now);
+                for c in self.clients.values_mut() {
+                    if c.poll_timeout().is_some_and(|t| t <= self.now) {
+                        c.handle_timeout(self.now);
+                    }
+                }
+                self.hub.handle_timeout(self.now);
+                self.pump();
+            }
+            self.now = end;
+            self.hub.handle_timeout(self.now);
+            self.pump();
+        }
+
+        /// IP discovery and Select Protocol for `conn`, from UDP address `port`; returns the key.
+        fn establish(&mut self, conn: ConnId, port: u16, mode: TransportMode) -> [u8; 32] {
+            let ssrc = self.clients[&conn].ssrc().expect("ready").0;
+            let req = IpDiscovery::request(Ssrc(ssrc)).to_bytes().expect("request");
+            self.hub.handle_udp(addr(port), &req, self.now);
+            self.pump();
+            let (to, reply) = self.udp.pop().expect("discovery reply");
+            assert_eq!(to, addr(port));
+            let reply = IpDiscovery::parse(&reply).expect("74-byte reply");
+            assert_eq!((reply.ssrc.0, reply.address, reply.port), (ssrc, "127.0.0.1", port));
+            let select =
+                SelectProtocol::udp("127.0.0.1", port, EncryptionMode::from_wire(mode.name()));
+            self.clients
+                .get_mut(&conn)
+                .expect("client")
+                .select_protocol(select, self.now)
+                .expect("select");
+            self.pump();
+            self.clients[&conn].session_description().expect("session description").secret_key.0
+        }
+    }
+
+    #[test]
+    fn a_bad_token_is_closed_with_4004() {
+        let mut h = Harness::new(DaveMode::Off);
+        h.connect(1, 100, false, Some("not-the-token"));
+        assert_eq!(h.closes.get(&1), Some(&CloseCode::AUTHENTICATION_FAILED.0));
+        assert!(h.hub.channel_info(GUILD, CHANNEL).is_none(), "nobody joined");
+    }
+
+    #[test]
+    fn dave_required_refuses_a_client_without_dave_with_4017() {
+        let mut h = Harness::new(DaveMode::Required);
+        h.connect(1, 100, false, None);
+        assert_eq!(h.closes.get(&1), Some(&CloseCode::E2EE_REQUIRED.0));
+        h.connect(2, 101, true, None);
+        assert!(!h.closes.contains_key(&2));
+        assert!(h.clients[&2].ready().is_some());
+    }
+
+    #[test]
+    fn media_is_decrypted_and_reencrypted_for_each_receiver() {
+        let mut h = Harness::new(DaveMode::Off);
+        h.connect(1, 100, false, None);
+        h.connect(2, 101, false, None);
+        h.connect(3, 102, false, None);
+        let key_a = h.establish(1, 40_001, TransportMode::AeadAes256GcmRtpsize);
+        let key_b = h.establish(2, 40_002, TransportMode::AeadXChaCha20Poly1305Rtpsize);
+        let key_c = h.establish(3, 40_003, TransportMode::AeadAes256GcmRtpsize);
+        // Everyone learned about everyone (op 11), and newcomers got op 5 for those present.
+        assert!(h.events[&1].iter().any(
+            |e| matches!(e, ClientEvent::ClientsConnect(c) if c.user_ids.contains(&Snowflake(102)))
+        ));
+        assert!(
+            h.events[&3].iter().any(
+                |e| matches!(e, ClientEvent::Speaking(s) if s.user_id == Some(Snowflake(100)))
+            )
+        );
+
+        let ssrc_a = h.clients[&1].ssrc().expect("ready").0;
+        let mut sender =
+            TransportCipher::new(TransportMode::AeadAes256GcmRtpsize, &key_a).expect("key");
+        let mut buf = [0u8; 256];
+        let opus = [0xFC, 1, 2, 3, 4, 5, 6, 7];
+        let n = RtpPacketBuilder::new(
+            PayloadType::DISCORD_OPUS,
+            SeqNo(7),
+            RtpTimestamp(960),
+            Ssrc(ssrc_a),
+        )
+        .payload(&opus)
+        .write_into(&mut buf)
+        .expect("rtp");
+        let n = sender.encrypt_rtp(&mut buf, n).expect("encrypt");
+        h.udp.clear();
+        h.hub.handle_udp(addr(40_001), &buf[..n], h.now);
+        h.pump();
+        assert_eq!(h.udp.len(), 2, "relayed to both others, not echoed");
+        for (to, key, mode) in [
+            (40_002, key_b, TransportMode::AeadXChaCha20Poly1305Rtpsize),
+            (40_003, key_c, TransportMode::AeadAes256GcmRtpsize),
+        ] {
+            let (_, mut data) = h.udp.iter().find(|(a, _)| *a == addr(to)).cloned().expect("sent");
+            assert_ne!(&data[..], &buf[..n], "re-encrypted, not forwarded");
+            let receiver = TransportCipher::new(mode, &key).expect("key");
+            let d = receiver.decrypt_rtp(&mut data).expect("the receiver's own key opens it");
+            let pkt = RtpPacket::parse(&data[..d.len]).expect("rtp");
+            assert_eq!(
+                (pkt.ssrc().0, pkt.sequence_number(), pkt.payload()),
+                (ssrc_a, SeqNo(7), &opus[..])
+            );
+        }
+        // A packet under the wrong key is counted and dropped.
+        let mut wrong =
+            TransportCipher::new(TransportMode::AeadAes256GcmRtpsize, &[9; 32]).expect("key");
+        let n = RtpPacketBuilder::new(
+            PayloadType::DISCORD_OPUS,
+            SeqNo(8),
+            RtpTimestamp(1920),
+            Ssrc(ssrc_a),
+        )
+        .payload(&opus)
+        .write_into(&mut buf)
+        .expect("rtp");
+        let n = wrong.encrypt_rtp(&mut buf, n).expect("encrypt");
+        h.udp.clear();
+        h.hub.handle_udp(addr(40_001), &buf[..n], h.now);
+        h.pump();
+        assert!(h.udp.is_empty());
+        let info = h.hub.channel_info(GUILD, CHANNEL).expect("channel");
+        let a = info.participants.iter().find(|p| p.user_id == "100").expect("a");
+        assert_eq!((a.rtp_in, a.decrypt_failures), (1, 1));
+        // Garbage and unknown senders never reach anyone.
+        h.hub.handle_udp(addr(40_009), &buf[..n], h.now);
+        h.hub.handle_udp(addr(40_001), &[0xFF; 3], h.now);
+        h.pump();
+        assert!(h.udp.is_empty());
+    }
+
+    #[test]
+    fn a_dropped_session_can_resume_until_the_window_closes() {
+        let mut h = Harness::new(DaveMode::Off);
+        h.connect(1, 100, false, None);
+        h.connect(2, 101, false, None);
+        h.establish(1, 40_001, TransportMode::AeadAes256GcmRtpsize);
+        // The socket of user 101 drops without a close frame: resumable.
+        h.hub.handle_ws_closed(2, None, h.now);
+        h.clients.get_mut(&2).expect("client").handle_close(None, h.now);
+        h.pump();
+        let info = h.hub.channel_info(GUILD, CHANNEL).expect("channel");
+        assert!(
+            info.participants.iter().any(|p| p.user_id == "101" && !p.connected),
+            "kept for a resume"
+        );
+        // It resumes on a new socket.
+        let mut client = h.clients.remove(&2).expect("client");
+        client.resume(h.now).expect("resume");
+        h.clients.insert(4, client);
+        h.hub.handle_ws_open(4, GatewayVersion::V8, h.now);
+        h.pump();
+        assert!(h.events[&4].iter().any(|e| matches!(e, ClientEvent::Resumed)));
+        assert!(
+            h.hub
+                .channel_info(GUILD, CHANNEL)
+                .expect("channel")
+                .participants
+                .iter()
+                .all(|p| p.connected)
+        );
+        // Dropped again, and this time the window passes: the participant leaves and the others
+        // are told (op 13).
+        h.hub.handle_ws_closed(4, None, h.now);
+        h.clients.get_mut(&4).expect("client").handle_close(None, h.now);
+        h.pump();
+        h.clients.remove(&4);
+        h.advance(Duration::from_secs(31));
+        let info = h.hub.channel_info(GUILD, CHANNEL).expect("channel");
+        assert!(info.participants.iter().all(|p| p.user_id != "101"));
+        assert!(
+            h.events[&1].iter().any(
+                |e| matches!(e, ClientEvent::ClientDisconnect(d) if d.user_id == Snowflake(101))
+            )
+        );
+    }
+}

@@ -108,7 +108,7 @@ async fn run_case(case: &Case, freq: u32) {
         .await
         .expect("speaker finishes")
         .expect("speaker output");
-    let listen_out = tokio::time::timeout(Duration::from_secs(60), listener.wait_with_output())
+    let listen_out = tokio::time::timeout(Duration::from_mins(1), listener.wait_with_output())
         .await
         .expect("listener finishes")
         .expect("listener output");
