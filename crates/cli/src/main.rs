@@ -3,6 +3,7 @@
 
 mod demo;
 mod signal;
+mod sim;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,6 +78,11 @@ enum Command {
         /// Transport modes offered, in order.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "aes,xchacha")]
         modes: Vec<Mode>,
+        /// A simulated participant, `GUILD:CHANNEL:USER:tone:HZ` or `GUILD:CHANNEL:USER:file:PATH`:
+        /// a voxwire client that joins through the server and speaks a tone, or plays a file, in a
+        /// loop. Repeatable.
+        #[arg(long = "speaker")]
+        speakers: Vec<String>,
     },
     /// Join a call and play a file (anything FFmpeg reads; Opus is passed through).
     Play {
@@ -191,7 +197,7 @@ fn input_of(s: &str) -> voxwire_ffmpeg::Input {
 async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Demo(args) => demo::run(args).await,
-        Command::Serve { bind, udp, plain, cert, key, ca_out, dave, modes } => {
+        Command::Serve { bind, udp, plain, cert, key, ca_out, dave, modes, speakers } => {
             let tls = match (plain, cert, key) {
                 (true, _, _) => TlsConfig::Plain,
                 (false, Some(cert), Some(key)) => TlsConfig::Files { cert, key },
@@ -222,6 +228,21 @@ async fn run(command: Command) -> Result<(), String> {
                     "  CA        {} (trust it: NODE_EXTRA_CA_CERTS, --ca, ...)",
                     ca_out.display()
                 );
+            }
+            let specs =
+                speakers.iter().map(|s| sim::Speaker::parse(s)).collect::<Result<Vec<_>, _>>()?;
+            let mut tasks = Vec::new();
+            for spec in specs {
+                println!(
+                    "  speaker   user {} in {}/{}: {}",
+                    spec.user, spec.guild, spec.channel, spec.what
+                );
+                tasks.push(tokio::spawn(sim::run(
+                    spec,
+                    server.handle(),
+                    server.ca_pem().map(str::to_owned),
+                    dave != DaveMode::Off,
+                )));
             }
             println!("Ctrl-C stops it.");
             tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;

@@ -176,6 +176,35 @@ impl ServerConfig {
     }
 }
 
+/// A cheap, cloneable handle to a running [`Server`], for tasks that need to register joins or
+/// inspect channels while the server is owned elsewhere.
+#[derive(Clone, Debug)]
+pub struct ServerHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl ServerHandle {
+    /// As [`Server::join`].
+    pub async fn join(&self, guild: u64, channel: u64, user: u64) -> Result<JoinInfo, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Join { guild, channel, user, reply })
+            .await
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?.map_err(Error::Config)
+    }
+
+    /// As [`Server::channel`].
+    pub async fn channel(&self, guild: u64, channel: u64) -> Result<Option<ChannelInfo>, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::ChannelInfo { guild, channel, reply })
+            .await
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+}
+
 /// A running server. Dropping it stops it.
 #[derive(Debug)]
 pub struct Server {
@@ -232,6 +261,11 @@ impl Server {
             ca_pem: tls.map(|t| t.ca_pem),
         });
         Ok(Self { tx, info, tasks })
+    }
+
+    /// A cloneable handle for other tasks.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle { tx: self.tx.clone() }
     }
 
     /// Address of the gateway and control listener.
