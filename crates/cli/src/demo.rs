@@ -188,8 +188,9 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     let alice_stats = alice_done.await.map_err(|e| err(&e))?.map_err(|e| err(&e))?;
     let bot_play_stats = bot_done.await.map_err(|e| err(&e))?.map_err(|e| err(&e))?;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    bot.stop_listening().await.map_err(|e| err(&e))?;
+    // Per-stream statistics live as long as the listening does: read them first.
     let bot_stats = bot.stats().await.map_err(|e| err(&e))?;
+    bot.stop_listening().await.map_err(|e| err(&e))?;
     let channel = server.channel(GUILD, CHANNEL).await.map_err(|e| err(&e))?;
     alice.disconnect().await;
     bot.disconnect().await;
@@ -222,6 +223,17 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
         bot_stats.decrypt_failures,
         bot_stats.dave_failures
     );
+    for st in &bot_stats.streams {
+        println!(
+            "  bot heard user {}: {} frames played, {} lost, {} late, playout delay {:?} (target {:?})",
+            st.user_id.map_or_else(|| format!("ssrc {}", st.ssrc), |u| u.to_string()),
+            st.jitter.played,
+            st.jitter.lost,
+            st.jitter.late,
+            st.jitter.playout_delay,
+            st.jitter.target_delay
+        );
+    }
     if let Some(c) = &channel {
         for p in &c.participants {
             println!(

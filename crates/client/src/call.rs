@@ -193,6 +193,16 @@ impl Call {
         if let Some(d) = &self.dave {
             s.dave_dropped = d.stats().dropped();
         }
+        s.streams = self
+            .streams
+            .iter()
+            .map(|(ssrc, st)| crate::events::StreamStats {
+                ssrc: *ssrc,
+                user_id: self.users.get(ssrc).copied(),
+                jitter: st.jitter.stats(),
+            })
+            .collect();
+        s.streams.sort_by_key(|st| st.ssrc);
         s
     }
 

@@ -105,6 +105,21 @@ pub struct CallStats {
     pub frames_lost: u64,
     /// Datagrams ignored (unknown kinds, too large).
     pub udp_ignored: u64,
+    /// Per remote stream (per user), while listening.
+    pub streams: Vec<StreamStats>,
+}
+
+/// Receive statistics of one remote audio stream.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamStats {
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// Its user, once mapped (op 5).
+    pub user_id: Option<u64>,
+    /// The jitter buffer's counters (received, duplicates, late, played, lost, ...) and its
+    /// current and target playout delay.
+    pub jitter: voxwire_jitter::JitterStats,
 }
 
 /// Statistics of one playback, as seed 002's player reports them.

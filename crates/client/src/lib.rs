@@ -62,7 +62,7 @@ pub use config::{
     Application, Bandwidth, ConnectionInfo, PlayOptions, Signal, Transport, VoiceConfig,
 };
 pub use error::Error;
-pub use events::{CallStats, PlayerStats, VoiceEvent};
+pub use events::{CallStats, PlayerStats, StreamStats, VoiceEvent};
 
 use driver::{Command, Driver};
 
