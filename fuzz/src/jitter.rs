@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use arbitrary::{Arbitrary, Unstructured};
 use voxwire_jitter::{
-    AudioJitterBuffer, AudioPacket, Feedback, JitterBufferConfig, Playout, PlayoutDelay, VideoPacket, VideoReceiver,
-    VideoReceiverConfig,
+    AudioJitterBuffer, AudioPacket, Feedback, JitterBufferConfig, Playout, PlayoutDelay,
+    VideoPacket, VideoReceiver, VideoReceiverConfig,
 };
 use voxwire_rtp::{RtpTimestamp, SeqNo, Ssrc};
 
@@ -21,10 +21,21 @@ pub const TARGETS: &[Target] =
 
 #[derive(Arbitrary, Debug)]
 enum AudioOp {
-    Push { ssrc: u8, seq: u16, ts: u32, len: u16, advance_ms: u8 },
+    Push {
+        ssrc: u8,
+        seq: u16,
+        ts: u32,
+        len: u16,
+        advance_ms: u8,
+    },
     /// A packet near the previous one (reordering, duplicates, small gaps).
-    Near { seq_delta: i8, advance_ms: u8 },
-    Poll { advance_ms: u16 },
+    Near {
+        seq_delta: i8,
+        advance_ms: u8,
+    },
+    Poll {
+        advance_ms: u16,
+    },
     Clear,
 }
 
@@ -34,9 +45,17 @@ const MAX_PAYLOAD: usize = 256;
 pub fn audio(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let fixed = u.arbitrary::<bool>().unwrap_or(false);
-    let delay = if fixed { PlayoutDelay::Fixed(Duration::from_millis(60)) } else { JitterBufferConfig::default().delay };
-    let mut jb =
-        AudioJitterBuffer::new(JitterBufferConfig::default().with_capacity(16).with_max_payload(MAX_PAYLOAD).with_delay(delay));
+    let delay = if fixed {
+        PlayoutDelay::Fixed(Duration::from_millis(60))
+    } else {
+        JitterBufferConfig::default().delay
+    };
+    let mut jb = AudioJitterBuffer::new(
+        JitterBufferConfig::default()
+            .with_capacity(16)
+            .with_max_payload(MAX_PAYLOAD)
+            .with_delay(delay),
+    );
     let bound = jb.capacity() * MAX_PAYLOAD;
     let payload = [0xA5u8; 400];
     // A fixed epoch: the fuzz body must be deterministic.
@@ -45,21 +64,32 @@ pub fn audio(data: &[u8]) {
     let (mut last_seq, mut last_ts, mut last_ssrc) = (0u16, 0u32, 0u8);
     let mut out: HashSet<(u32, u64, u16)> = HashSet::new();
     let mut stream = 0u64;
-    while let Ok(op) = AudioOp::arbitrary(&mut u) {
+    while !u.is_empty() {
+        let Ok(op) = AudioOp::arbitrary(&mut u) else { break };
         let restarts = jb.stats().restarts;
         match op {
             AudioOp::Push { ssrc, seq, ts, len, advance_ms } => {
                 now += Duration::from_millis(u64::from(advance_ms));
                 (last_seq, last_ts, last_ssrc) = (seq, ts, ssrc % 3);
                 let len = usize::from(len) % payload.len();
-                let p = AudioPacket { ssrc: Ssrc(u32::from(last_ssrc)), seq: SeqNo(seq), timestamp: RtpTimestamp(ts), payload: &payload[..len] };
+                let p = AudioPacket {
+                    ssrc: Ssrc(u32::from(last_ssrc)),
+                    seq: SeqNo(seq),
+                    timestamp: RtpTimestamp(ts),
+                    payload: &payload[..len],
+                };
                 let _ = jb.push(&p, now);
             }
             AudioOp::Near { seq_delta, advance_ms } => {
                 now += Duration::from_millis(u64::from(advance_ms));
                 last_seq = last_seq.wrapping_add_signed(i16::from(seq_delta));
                 last_ts = last_ts.wrapping_add_signed(i32::from(seq_delta) * 960);
-                let p = AudioPacket { ssrc: Ssrc(u32::from(last_ssrc)), seq: SeqNo(last_seq), timestamp: RtpTimestamp(last_ts), payload: &payload[..20] };
+                let p = AudioPacket {
+                    ssrc: Ssrc(u32::from(last_ssrc)),
+                    seq: SeqNo(last_seq),
+                    timestamp: RtpTimestamp(last_ts),
+                    payload: &payload[..20],
+                };
                 let _ = jb.push(&p, now);
             }
             AudioOp::Poll { advance_ms } => now += Duration::from_millis(u64::from(advance_ms)),
@@ -89,7 +119,10 @@ pub fn audio(data: &[u8]) {
                     break;
                 }
             };
-            assert!(out.insert((ssrc.0, stream, seq.0)) || out.len() > 60_000, "{seq:?} output twice");
+            assert!(
+                out.insert((ssrc.0, stream, seq.0)) || out.len() > 60_000,
+                "{seq:?} output twice"
+            );
         }
         assert!(ended, "poll kept returning frames");
     }
@@ -110,14 +143,19 @@ struct VideoOp {
 /// Applies arbitrary packets (media and RTX) to a [`VideoReceiver`] and drains its output.
 pub fn video(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let config = VideoReceiverConfig { capacity: 64, max_payload: MAX_PAYLOAD, ..VideoReceiverConfig::default() };
+    let config = VideoReceiverConfig {
+        capacity: 64,
+        max_payload: MAX_PAYLOAD,
+        ..VideoReceiverConfig::default()
+    };
     let mut rx = VideoReceiver::new(config);
     let bound = 64 * MAX_PAYLOAD;
     let payload = [0x3Cu8; 400];
     let t0 = epoch();
     let mut now = t0;
     let (mut seq, mut ts) = (SeqNo(0), RtpTimestamp(0));
-    while let Ok(op) = VideoOp::arbitrary(&mut u) {
+    while !u.is_empty() {
+        let Ok(op) = VideoOp::arbitrary(&mut u) else { break };
         now += Duration::from_millis(u64::from(op.advance_ms));
         seq = SeqNo(seq.0.wrapping_add_signed(op.seq_delta));
         ts = ts.wrapping_add(u32::from(op.ts_step) * 1500);
