@@ -275,6 +275,10 @@ pub struct AudioJitterBuffer {
     stats: JitterStats,
     /// For media-time continuity across restarts: end of the last output and when it was.
     last_media_end: Option<(i64, Instant)>,
+    /// Duration of one frame, ns.
+    frame_ns: i64,
+    /// Playout delay range, ns: the configured one, capped by what the ring can hold.
+    delay_range: (i64, i64),
 }
 
 fn nanos(d: Duration) -> i64 {
@@ -289,8 +293,12 @@ fn at(mask: i64, ext: i64) -> usize {
 
 /// Extended timestamp `ts` in nanoseconds after `ts0` at `clock_rate`.
 fn ts_to_ns(ts: i64, ts0: i64, clock_rate: u32) -> i64 {
-    let ticks = i128::from(ts) - i128::from(ts0);
-    let ns = ticks * 1_000_000_000 / i128::from(clock_rate.max(1));
+    let clock = i64::from(clock_rate.max(1));
+    // Fast path in i64 (any realistic stream); i128 only for absurd timestamp distances.
+    if let Some(v) = ts.checked_sub(ts0).and_then(|t| t.checked_mul(1_000_000_000)) {
+        return v / clock;
+    }
+    let ns = (i128::from(ts) - i128::from(ts0)) * 1_000_000_000 / i128::from(clock);
     i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN / 4 } else { i64::MAX / 4 })
 }
 
@@ -325,7 +333,17 @@ impl AudioJitterBuffer {
             offset_ns: 0,
             stats: JitterStats::default(),
             last_media_end: None,
+            frame_ns: 0,
+            delay_range: (0, 0),
         };
+        b.frame_ns = ts_to_ns(i64::from(config.frame_ticks), 0, config.clock_rate);
+        let cap_ns = ts_to_ns(
+            b.mask.saturating_add(1).saturating_mul(i64::from(config.frame_ticks)),
+            0,
+            config.clock_rate,
+        );
+        let max = nanos(config.max_delay).min(cap_ns);
+        b.delay_range = (nanos(config.min_delay).min(max), max);
         b.offset_ns = b.initial_offset();
         b
     }
@@ -579,7 +597,7 @@ impl AudioJitterBuffer {
 
     /// Marks the next frame as done; returns its media time.
     fn advance(&mut self, ts: i64, now: Instant) -> u64 {
-        let frame_ns = self.ts_to_ns(i64::from(self.config.frame_ticks)) - self.ts_to_ns(0);
+        let frame_ns = self.frame_ns;
         let Some(stream) = self.stream.as_mut() else { return 0 };
         stream.next += 1;
         stream.output_started = true;
@@ -614,10 +632,7 @@ impl AudioJitterBuffer {
     }
 
     fn clamp_delay(&self, ns: i64) -> i64 {
-        let cap_ns =
-            self.ts_to_ns((self.mask + 1) * i64::from(self.config.frame_ticks)) - self.ts_to_ns(0);
-        let max = nanos(self.config.max_delay).min(cap_ns);
-        ns.clamp(nanos(self.config.min_delay).min(max), max)
+        ns.clamp(self.delay_range.0, self.delay_range.1)
     }
 
     /// Timestamp (extended) to nanoseconds since the stream's epoch timestamp.

@@ -179,16 +179,16 @@ impl DelayEstimator {
     }
 
     fn read_quantile(&self) -> i64 {
-        // Walk down from the top until the mass above exceeds 1 - q.
-        let tail = self.total * (1.0 - self.config.quantile.clamp(0.0, 1.0));
-        let mut above = 0.0;
-        for (i, w) in self.hist.iter().enumerate().rev() {
-            above += *w;
-            if above > tail {
+        // Walk up from the bottom (where the mass is) until q of it is covered.
+        let want = self.total * self.config.quantile.clamp(0.0, 1.0);
+        let mut below = 0.0;
+        for (i, w) in self.hist.iter().enumerate() {
+            below += *w;
+            if below >= want {
                 return (i as i64 + 1) * BIN_NS;
             }
         }
-        0
+        BINS as i64 * BIN_NS
     }
 
     fn update_min(&mut self, transit: i64, arrival: i64) {
