@@ -74,7 +74,72 @@ struct HeldMeta {
     arrival: Instant,
 }
 
+/// RFC 3550 reception statistics of one remote stream, for report blocks (section 6.4.1 and
+/// appendix A.3 and A.8).
+#[derive(Default)]
+struct Reception {
+    unwrapper: voxwire_rtp::SeqUnwrapper,
+    base: Option<i64>,
+    highest: Option<voxwire_rtp::ExtendedSeq>,
+    received: u64,
+    expected_prior: i64,
+    received_prior: u64,
+    /// Interarrival jitter in RTP timestamp units.
+    jitter: f64,
+    last_transit: Option<f64>,
+    /// The middle 32 bits of the last sender report's NTP time, and when it arrived.
+    last_sr: Option<(u32, Instant)>,
+}
+
+impl Reception {
+    fn on_packet(&mut self, seq: SeqNo, timestamp: RtpTimestamp, arrival_ticks: f64) {
+        let ext = self.unwrapper.unwrap(seq);
+        self.base = Some(self.base.map_or(ext.get(), |b| b.min(ext.get())));
+        self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
+        self.received += 1;
+        let transit = arrival_ticks - f64::from(timestamp.0);
+        if let Some(last) = self.last_transit.replace(transit) {
+            let d = (transit - last).abs();
+            // Timestamps wrap at 2^32: a wrap looks like a huge jump, not jitter.
+            if d < f64::from(u32::MAX / 2) {
+                self.jitter += (d - self.jitter) / 16.0;
+            }
+        }
+    }
+
+    fn block(&mut self, ssrc: u32, now: Instant) -> Option<voxwire_rtcp::ReportBlock> {
+        let (base, highest) = (self.base?, self.highest?);
+        let expected = highest.get() - base + 1;
+        let received = i64::try_from(self.received).unwrap_or(i64::MAX);
+        let expected_interval = expected - self.expected_prior;
+        let received_interval = received - i64::try_from(self.received_prior).unwrap_or(i64::MAX);
+        self.expected_prior = expected;
+        self.received_prior = self.received;
+        let lost_interval = expected_interval - received_interval;
+        let fraction_lost = if expected_interval <= 0 || lost_interval <= 0 {
+            0
+        } else {
+            u8::try_from((lost_interval << 8) / expected_interval).unwrap_or(u8::MAX)
+        };
+        let (last_sr, delay_since_last_sr) = self.last_sr.map_or((0, 0), |(mid, at)| {
+            let d = now.saturating_duration_since(at);
+            (mid, u32::try_from(d.as_micros() * 65_536 / 1_000_000).unwrap_or(u32::MAX))
+        });
+        Some(voxwire_rtcp::ReportBlock {
+            ssrc: Ssrc(ssrc),
+            fraction_lost,
+            cumulative_lost: i32::try_from((expected - received).clamp(-0x80_0000, 0x7F_FFFF))
+                .unwrap_or(0),
+            extended_highest_seq: highest.to_rtcp_u32(),
+            jitter: self.jitter as u32,
+            last_sr,
+            delay_since_last_sr,
+        })
+    }
+}
+
 struct Stream {
+    reception: Reception,
     jitter: AudioJitterBuffer,
     /// Metadata of frames DAVE holds, in arrival order.
     held: VecDeque<HeldMeta>,
@@ -88,6 +153,8 @@ struct Stream {
 )]
 pub(crate) struct Call {
     info: ConnectionInfo,
+    /// Origin of the arrival clock used for interarrival jitter.
+    epoch: Instant,
     modes: Vec<TransportMode>,
     dave_enabled: bool,
     gw: ClientConnection,
@@ -149,6 +216,7 @@ impl Call {
         );
         Self {
             info,
+            epoch: now,
             modes,
             dave_enabled,
             gw,
@@ -634,29 +702,52 @@ impl Call {
         out: &mut [u8],
     ) -> Result<Option<(SocketAddr, usize)>, Error> {
         let (Some(to), true) = (self.server_udp, self.established) else { return Ok(None) };
-        let due = self.last_report.is_none_or(|(at, packets)| {
-            packets != self.sent_packets && now.duration_since(at) >= REPORT_INTERVAL
-        });
-        let Some(cipher) = self.cipher.as_mut().filter(|_| due && self.sent_packets > 0) else {
+        let sending = self.sent_packets > 0
+            && self.last_report.is_none_or(|(_, packets)| packets != self.sent_packets);
+        let receiving = !self.streams.is_empty();
+        let due = self.last_report.is_none_or(|(at, _)| now.duration_since(at) >= REPORT_INTERVAL);
+        if !due || !(sending || receiving) || self.cipher.is_none() {
             return Ok(None);
-        };
-        let since_1900 = wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
-            + Duration::from_secs(NTP_UNIX_OFFSET);
-        let ntp = (since_1900.as_secs() << 32)
-            | ((u64::from(since_1900.subsec_nanos()) << 32) / 1_000_000_000);
-        let sr = voxwire_rtcp::SenderReportBuilder {
-            sender_ssrc: Ssrc(self.ssrc),
-            info: voxwire_rtcp::SenderInfo {
-                ntp_timestamp: ntp,
-                // The timestamp of the next packet: the media time "now".
-                rtp_timestamp: self.timestamp.0,
-                packet_count: self.sent_packets,
-                octet_count: self.sent_octets,
-            },
-            report_blocks: &[],
-        };
-        let len = voxwire_rtcp::WriteRtcp::write_into(&sr, out)
-            .map_err(|e| Error::InvalidArgument(format!("sender report: {e}")))?;
+        }
+        // At most 31 report blocks fit one report (RFC 3550 6.4).
+        let mut blocks = [voxwire_rtcp::ReportBlock::default(); 31];
+        let mut n = 0;
+        for (ssrc, stream) in &mut self.streams {
+            if n == blocks.len() {
+                break;
+            }
+            if let Some(b) = stream.reception.block(*ssrc, now) {
+                blocks[n] = b;
+                n += 1;
+            }
+        }
+        let blocks = &blocks[..n];
+        let len = if sending {
+            let since_1900 = wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+                + Duration::from_secs(NTP_UNIX_OFFSET);
+            let ntp = (since_1900.as_secs() << 32)
+                | ((u64::from(since_1900.subsec_nanos()) << 32) / 1_000_000_000);
+            let sr = voxwire_rtcp::SenderReportBuilder {
+                sender_ssrc: Ssrc(self.ssrc),
+                info: voxwire_rtcp::SenderInfo {
+                    ntp_timestamp: ntp,
+                    // The timestamp of the next packet: the media time "now".
+                    rtp_timestamp: self.timestamp.0,
+                    packet_count: self.sent_packets,
+                    octet_count: self.sent_octets,
+                },
+                report_blocks: blocks,
+            };
+            voxwire_rtcp::WriteRtcp::write_into(&sr, out)
+        } else {
+            let rr = voxwire_rtcp::ReceiverReportBuilder {
+                sender_ssrc: Ssrc(self.ssrc),
+                report_blocks: blocks,
+            };
+            voxwire_rtcp::WriteRtcp::write_into(&rr, out)
+        }
+        .map_err(|e| Error::InvalidArgument(format!("RTCP report: {e}")))?;
+        let Some(cipher) = self.cipher.as_mut() else { return Ok(None) };
         let sent = cipher.encrypt_rtcp(out, len)?;
         self.last_report = Some((now, self.sent_packets));
         self.stats.reports_sent += 1;
@@ -674,7 +765,7 @@ impl Call {
         match voxwire_rtp::demux::classify(data) {
             DatagramKind::IpDiscoveryResponse => self.on_discovery_response(data, now),
             DatagramKind::Rtp => self.on_rtp(data, now),
-            DatagramKind::Rtcp => self.stats.rtcp_received += 1,
+            DatagramKind::Rtcp => self.on_rtcp(data, now),
             _ => self.stats.udp_ignored += 1,
         }
     }
@@ -705,11 +796,14 @@ impl Call {
             self.stats.udp_ignored += 1;
             return;
         }
+        let arrival_ticks = now.saturating_duration_since(self.epoch).as_secs_f64() * 48_000.0;
         let stream = self.streams.entry(ssrc).or_insert_with(|| Stream {
+            reception: Reception::default(),
             jitter: AudioJitterBuffer::new(jitter_config()),
             held: VecDeque::new(),
             wake: None,
         });
+        stream.reception.on_packet(seq, ts, arrival_ticks);
         match self.dave.as_mut() {
             Some(dave) if self.dave_version > 0 || dave.protocol_version() > 0 => {
                 match dave.decrypt(ssrc, MediaKind::Audio, payload, &mut self.plain_buf, now) {
@@ -738,6 +832,28 @@ impl Call {
             }
         }
         self.release_held(now);
+    }
+
+    fn on_rtcp(&mut self, data: &[u8], now: Instant) {
+        let Some(cipher) = self.cipher.as_ref() else { return };
+        if data.len() > self.recv_buf.len() {
+            return;
+        }
+        let buf = &mut self.recv_buf[..data.len()];
+        buf.copy_from_slice(data);
+        let Ok(len) = cipher.decrypt_rtcp(buf) else {
+            self.stats.decrypt_failures += 1;
+            return;
+        };
+        self.stats.rtcp_received += 1;
+        let Ok(compound) = voxwire_rtcp::Compound::parse(&self.recv_buf[..len]) else { return };
+        for packet in compound.packets() {
+            if let voxwire_rtcp::RtcpPacket::SenderReport(sr) = packet
+                && let Some(stream) = self.streams.get_mut(&sr.sender_ssrc.0)
+            {
+                stream.reception.last_sr = Some(((sr.info.ntp_timestamp >> 16) as u32, now));
+            }
+        }
     }
 
     /// Moves frames DAVE has released into their jitter buffers.

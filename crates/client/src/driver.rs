@@ -276,7 +276,7 @@ impl Driver {
                     Some(c) => self.on_command(c).await,
                 },
                 () = sleep_until(tick) => { self.on_tick().await; false }
-                () = sleep_until(deadline) => { self.call.handle_timeout(Instant::now()); false }
+                () = sleep_until(deadline) => { self.on_timeout().await; false }
             };
             if !self.drain().await || stop {
                 break;
@@ -407,6 +407,18 @@ impl Driver {
                 self.call.set_speaking(false, Instant::now());
             }
             p.finish(&self.events);
+        }
+    }
+
+    async fn on_timeout(&mut self) {
+        let now = Instant::now();
+        self.call.handle_timeout(now);
+        // Receiver reports while listening (sender reports go out from the playback tick).
+        if self.playback.is_none()
+            && let Ok(Some((to, n))) =
+                self.call.poll_report(now, std::time::SystemTime::now(), &mut self.packet)
+        {
+            let _ = self.udp.send_to(&self.packet[..n], to).await;
         }
     }
 
