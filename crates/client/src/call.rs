@@ -131,11 +131,21 @@ impl Reception {
             cumulative_lost: i32::try_from((expected - received).clamp(-0x80_0000, 0x7F_FFFF))
                 .unwrap_or(0),
             extended_highest_seq: highest.to_rtcp_u32(),
-            jitter: self.jitter as u32,
+            jitter: jitter_field(self.jitter),
             last_sr,
             delay_since_last_sr,
         })
     }
+}
+
+/// The report block's jitter field: non-negative by construction, saturating.
+#[expect(
+    clippy::cast_sign_loss,
+    clippy::cast_possible_truncation,
+    reason = "clamped to the u32 range first"
+)]
+fn jitter_field(j: f64) -> u32 {
+    j.clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 struct Stream {
