@@ -41,7 +41,11 @@
 //! [`VoiceAction::Move`] results. When `VOICE_SERVER_UPDATE` comes first, nothing tells a server
 //! move (which has no `VOICE_STATE_UPDATE`) from the first half of a channel move, so the tracker
 //! yields a `Move` at once and a second one with the new channel when `VOICE_STATE_UPDATE`
-//! follows; the second supersedes the first.
+//! follows; the second supersedes the first. The rule behind it: dispatches pair up in rounds of
+//! one state and one server update, in either order, and a token is kept across a channel
+//! change only if it is of the same round as the state update. Should an unpaired token in fact
+//! stem from an earlier pure server move, the `Move` it yields is followed by the right one as
+//! soon as the new token arrives.
 //!
 //! Private calls (`guild_id` null, user accounts only) are out of scope: dispatches without a
 //! guild id are ignored.
@@ -302,9 +306,11 @@ pub struct VoiceStateTracker {
     join_timeout: Duration,
     state: Option<State>,
     server: Option<Server>,
-    /// Whether the stored server half arrived after the last `VOICE_STATE_UPDATE`: then it
-    /// belongs to whatever channel that state update names (server-first order).
-    server_after_state: bool,
+    /// Which halves the current round has: a round is one state and one server update, in
+    /// either order; a half that arrives when the round already has one starts the next round.
+    /// A token is kept across a channel change only if it is of the state update's round.
+    round_state: bool,
+    round_server: bool,
     /// What was last handed out with `Connect` or `Move`; `Some` while a connection exists.
     current: Option<ConnectionInfo>,
     deadline: Option<Instant>,
@@ -321,7 +327,8 @@ impl VoiceStateTracker {
             join_timeout: DEFAULT_JOIN_TIMEOUT,
             state: None,
             server: None,
-            server_after_state: false,
+            round_state: false,
+            round_server: false,
             current: None,
             deadline: None,
             actions: VecDeque::new(),
@@ -360,7 +367,8 @@ impl VoiceStateTracker {
     pub fn request(&mut self, channel_id: Option<u64>, now: Instant) -> UpdateVoiceState {
         self.state = None;
         self.server = None;
-        self.server_after_state = false;
+        self.round_state = false;
+        self.round_server = false;
         self.actions.retain(|a| matches!(a, VoiceAction::Left));
         self.deadline = channel_id.map(|_| now + self.join_timeout);
         UpdateVoiceState { guild_id: self.guild_id, channel_id, self_mute: false, self_deaf: false }
@@ -371,7 +379,8 @@ impl VoiceStateTracker {
     pub fn reset(&mut self) {
         self.state = None;
         self.server = None;
-        self.server_after_state = false;
+        self.round_state = false;
+        self.round_server = false;
         self.current = None;
         self.deadline = None;
         self.actions.clear();
@@ -396,7 +405,8 @@ impl VoiceStateTracker {
                 self.current.is_some() || self.state.is_some() || self.deadline.is_some();
             self.state = None;
             self.server = None;
-            self.server_after_state = false;
+            self.round_state = false;
+            self.round_server = false;
             self.current = None;
             self.deadline = None;
             self.actions.retain(|a| matches!(a, VoiceAction::TimedOut));
@@ -405,14 +415,17 @@ impl VoiceStateTracker {
             }
             return true;
         };
+        if self.round_state {
+            self.round_server = false;
+        }
+        self.round_state = true;
         let channel_changed = self.state.as_ref().map(|s| s.channel_id) != Some(channel_id);
-        if channel_changed && !self.server_after_state {
+        if channel_changed && !self.round_server {
             // The token always changes with the channel [D]: the stored one is for the old
             // channel, and the new one is on its way.
             self.server = None;
         }
         self.state = Some(State { session_id: update.session_id.clone(), channel_id });
-        self.server_after_state = false;
         self.emit();
         true
     }
@@ -425,7 +438,10 @@ impl VoiceStateTracker {
             return false;
         }
         let endpoint = update.endpoint.as_deref().map(strip_endpoint).filter(|e| !e.is_empty());
-        self.server_after_state = true;
+        if self.round_server {
+            self.round_state = false;
+        }
+        self.round_server = true;
         let Some(endpoint) = endpoint else {
             let had_server = self.server.take().is_some();
             if had_server && self.current.is_some() {
@@ -445,7 +461,8 @@ impl VoiceStateTracker {
             self.deadline = None;
             self.state = None;
             self.server = None;
-            self.server_after_state = false;
+            self.round_state = false;
+            self.round_server = false;
             self.push(VoiceAction::TimedOut);
         }
     }
@@ -825,7 +842,7 @@ pub mod serenity {
     use ::serenity::async_trait;
     use ::serenity::futures::channel::mpsc::UnboundedSender;
     use ::serenity::gateway::{ShardMessenger, ShardRunnerMessage, VoiceGatewayManager};
-    use ::serenity::model::id::{GuildId, UserId};
+    use ::serenity::model::id::{ChannelId, GuildId, UserId};
     use ::serenity::model::voice::VoiceState;
     use serenity_tungstenite::Message;
 
@@ -839,7 +856,7 @@ pub mod serenity {
     pub fn voice_state(state: &VoiceState) -> VoiceStateUpdate {
         VoiceStateUpdate {
             guild_id: state.guild_id.map(GuildId::get),
-            channel_id: state.channel_id.map(|c| c.get()),
+            channel_id: state.channel_id.map(ChannelId::get),
             user_id: state.user_id.get(),
             session_id: state.session_id.clone(),
         }
@@ -1138,6 +1155,28 @@ mod tests {
     }
 
     #[test]
+    fn server_move_then_later_channel_move_self_corrects() {
+        let mut t = joined();
+        t.handle_voice_server(&server("t2", Some("b")));
+        assert_eq!(drain(&mut t), [VoiceAction::Move(info("b", "t2", "s1", CHANNEL))]);
+        // Much later, a channel move with the state half first: t2 cannot be told apart from
+        // a server-first move, so it is tried, and the new token corrects it.
+        t.handle_voice_state(&state(Some(CHANNEL + 1), "s1"));
+        assert_eq!(drain(&mut t), [VoiceAction::Move(info("b", "t2", "s1", CHANNEL + 1))]);
+        t.handle_voice_server(&server("t3", Some("c")));
+        assert_eq!(drain(&mut t), [VoiceAction::Move(info("c", "t3", "s1", CHANNEL + 1))]);
+        // With any own voice state in between (e.g. a mute toggle), t2 is known to be old.
+        let mut t = joined();
+        t.handle_voice_server(&server("t2", Some("b")));
+        t.handle_voice_state(&state(Some(CHANNEL), "s1"));
+        assert_eq!(drain(&mut t), [VoiceAction::Move(info("b", "t2", "s1", CHANNEL))]);
+        t.handle_voice_state(&state(Some(CHANNEL + 1), "s1"));
+        assert_eq!(t.poll_action(), None);
+        t.handle_voice_server(&server("t3", Some("c")));
+        assert_eq!(drain(&mut t), [VoiceAction::Move(info("c", "t3", "s1", CHANNEL + 1))]);
+    }
+
+    #[test]
     fn unrelated_state_updates_change_nothing() {
         let mut t = joined();
         // Mute/deaf toggles repeat the same channel and session.
@@ -1324,6 +1363,95 @@ mod tests {
         assert_eq!(VoiceDispatch::from_gateway("MESSAGE_CREATE", &state), None);
     }
 
+    /// Random walks over all inputs; checks the invariants after every step.
+    #[test]
+    fn random_sequences_keep_the_invariants() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let start = Instant::now();
+        for walk in 0..200 {
+            let mut t = VoiceStateTracker::new(GUILD, USER);
+            let mut now = start;
+            // What the model knows since the last reset point (request, Left, TimedOut).
+            let mut last_token: Option<String> = None;
+            let mut last_state: Option<(u64, String)> = None;
+            let mut connected = false;
+            for step in 0..200 {
+                let mut reset = false;
+                match rand(8) {
+                    0 => {
+                        let channel = [None, Some(1), Some(2)][rand(3) as usize];
+                        let _ = t.request(channel, now);
+                        reset = true;
+                    }
+                    1 | 2 => {
+                        let channel = [None, Some(1), Some(2)][rand(3) as usize];
+                        let session = format!("s{}", rand(2));
+                        t.handle_voice_state(&state(channel, &session));
+                        match channel {
+                            Some(c) => last_state = Some((c, session)),
+                            None => reset = true,
+                        }
+                    }
+                    3 => {
+                        let other = VoiceStateUpdate { user_id: USER + 1, ..state(Some(9), "o") };
+                        t.handle_voice_state(&other);
+                    }
+                    4 | 5 => {
+                        let token = format!("w{walk}t{step}");
+                        let endpoint =
+                            [None, Some("wss://h:1/"), Some("h:2"), Some("")][rand(4) as usize];
+                        t.handle_voice_server(&server(&token, endpoint));
+                        last_token = endpoint.filter(|e| !e.is_empty()).map(|_| token);
+                    }
+                    6 => {
+                        let other = VoiceServerUpdate {
+                            guild_id: Some(GUILD + 1),
+                            ..server("x", Some("x"))
+                        };
+                        t.handle_voice_server(&other);
+                    }
+                    _ => {
+                        now += Duration::from_secs(rand(15));
+                        if t.poll_timeout().is_some_and(|d| now >= d) {
+                            reset = true;
+                        }
+                        t.handle_timeout(now);
+                    }
+                }
+                if reset {
+                    last_token = None;
+                    last_state = None;
+                }
+                let actions = drain(&mut t);
+                assert!(actions.len() <= 2, "walk {walk} step {step}: {actions:?}");
+                for action in actions {
+                    match &action {
+                        VoiceAction::Connect(i) | VoiceAction::Move(i) => {
+                            assert_eq!(matches!(action, VoiceAction::Move(_)), connected);
+                            assert!(
+                                !i.endpoint.starts_with("wss://") && !i.endpoint.ends_with('/')
+                            );
+                            assert_eq!(Some(&i.token), last_token.as_ref(), "stale token");
+                            let (channel, session) = last_state.clone().expect("a state");
+                            assert_eq!((i.channel_id, &i.session_id), (channel, &session));
+                            connected = true;
+                        }
+                        VoiceAction::Left => connected = false,
+                        VoiceAction::Reallocating => assert!(connected),
+                        VoiceAction::TimedOut => {}
+                    }
+                }
+                assert_eq!(t.connection_info().is_some(), connected);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn router_routes_by_guild_and_replaces_subscriptions() {
         let router = VoiceRouter::new();
@@ -1349,6 +1477,7 @@ mod tests {
     }
 
     /// Records op 4s and answers them through the router like a main gateway would.
+    #[derive(Debug)]
     struct FakeGateway {
         router: VoiceRouter,
         sent: Mutex<Vec<UpdateVoiceState>>,
@@ -1376,13 +1505,13 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn join_times_out_without_an_answer() {
         let router = VoiceRouter::new();
         let gw = FakeGateway { router: router.clone(), sent: Mutex::default(), answer: false };
         let request = JoinRequest {
             self_deaf: true,
-            timeout: Duration::from_secs(3),
+            timeout: Duration::from_millis(50),
             ..JoinRequest::new(GUILD, CHANNEL, USER)
         };
         let err = VoiceCall::join(&gw, &router, request, VoiceConfig::new())
@@ -1401,29 +1530,135 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn join_connects_with_both_halves_and_leaves_on_failure() {
-        let router = VoiceRouter::new();
-        let gw = FakeGateway { router: router.clone(), sent: Mutex::default(), answer: true };
-        let config = VoiceConfig::new()
-            .with_transport(crate::Transport::Plain)
-            .with_connect_timeout(Duration::from_secs(5));
-        // Nothing listens on port 9: the connection attempt (made with both halves) fails, and
-        // the join leaves the channel again.
-        let err = VoiceCall::join(&gw, &router, JoinRequest::new(GUILD, CHANNEL, USER), config)
+    /// A main gateway in front of a local voxwire server: answers every op 4 that joins with
+    /// fresh credentials, server half first, through the router.
+    #[derive(Debug)]
+    struct LocalGateway {
+        router: VoiceRouter,
+        server: voxwire_server::ServerHandle,
+        sent: Arc<Mutex<Vec<UpdateVoiceState>>>,
+    }
+
+    impl VoiceStateSender for LocalGateway {
+        fn update_voice_state(&self, update: &UpdateVoiceState) -> Result<(), Error> {
+            self.sent.lock().unwrap_or_else(PoisonError::into_inner).push(*update);
+            let (router, server, update) = (self.router.clone(), self.server.clone(), *update);
+            if let Some(channel) = update.channel_id {
+                tokio::spawn(async move {
+                    let j = server.join(update.guild_id, channel, USER).await.expect("join");
+                    router.dispatch(VoiceDispatch::Server(VoiceServerUpdate {
+                        guild_id: Some(update.guild_id),
+                        token: j.token,
+                        endpoint: Some(format!("wss://{}", j.endpoint)),
+                    }));
+                    router.dispatch(VoiceDispatch::State(VoiceStateUpdate {
+                        guild_id: Some(update.guild_id),
+                        channel_id: Some(channel),
+                        user_id: USER,
+                        session_id: j.session_id,
+                    }));
+                });
+            }
+            Ok(())
+        }
+    }
+
+    async fn next_matching(
+        call: &mut VoiceCall<LocalGateway>,
+        label: &str,
+        what: impl Fn(&CallEvent) -> bool,
+    ) -> CallEvent {
+        let wait = async {
+            loop {
+                match call.next_event().await {
+                    Some(e) if what(&e) => return e,
+                    Some(_) => {}
+                    None => panic!("the call ended before {label}"),
+                }
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(20), wait).await {
+            Ok(e) => e,
+            Err(_) => panic!("no {label} in time"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn join_follows_moves_and_leaves_against_a_local_server() {
+        let server = voxwire_server::Server::start(voxwire_server::ServerConfig::new())
             .await
-            .expect_err("nothing listens");
-        assert!(
-            !matches!(
-                err,
-                Error::Timeout(
-                    "waiting for VOICE_STATE_UPDATE and VOICE_SERVER_UPDATE (full channel or missing permissions?)"
-                )
-            ),
-            "{err}"
+            .expect("server");
+        let config = VoiceConfig::new()
+            .with_transport(crate::Transport::TlsTrusting(server.ca_pem().expect("tls").into()));
+        let router = VoiceRouter::new();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let gw =
+            LocalGateway { router: router.clone(), server: server.handle(), sent: sent.clone() };
+
+        let mut call = VoiceCall::join(gw, &router, JoinRequest::new(GUILD, CHANNEL, USER), config)
+            .await
+            .expect("joined");
+        let first = call.info().expect("connected").clone();
+        assert_eq!((first.guild_id, first.channel_id, first.user_id), (GUILD, CHANNEL, USER));
+        assert!(!first.endpoint.starts_with("wss://"));
+        next_matching(&mut call, "connected", |e| {
+            matches!(e, CallEvent::Voice(VoiceEvent::Connected { .. }))
+        })
+        .await;
+
+        // Reallocation, then a new server: the call moves by itself.
+        router.dispatch(VoiceDispatch::Server(VoiceServerUpdate {
+            guild_id: Some(GUILD),
+            token: first.token.clone(),
+            endpoint: None,
+        }));
+        assert_eq!(
+            next_matching(&mut call, "reallocation", |e| !matches!(e, CallEvent::Voice(_))).await,
+            CallEvent::Reallocating
         );
-        let sent = gw.sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        assert_eq!(sent.len(), 2);
-        assert_eq!(sent[1].channel_id, None);
+        // The local server hands out a new session with each token (Discord keeps the session):
+        // a state update with it comes in between, which alone moves nothing.
+        let moved = server.join(GUILD, CHANNEL, USER).await.expect("join");
+        router.dispatch(VoiceDispatch::State(VoiceStateUpdate {
+            guild_id: Some(GUILD),
+            channel_id: Some(CHANNEL),
+            user_id: USER,
+            session_id: moved.session_id.clone(),
+        }));
+        router.dispatch(VoiceDispatch::Server(VoiceServerUpdate {
+            guild_id: Some(GUILD),
+            token: moved.token.clone(),
+            endpoint: Some(moved.endpoint.clone()),
+        }));
+        let CallEvent::Moved(info) =
+            next_matching(&mut call, "move", |e| !matches!(e, CallEvent::Voice(_))).await
+        else {
+            panic!("expected a move");
+        };
+        assert_eq!((info.token, info.session_id), (moved.token, moved.session_id));
+        next_matching(&mut call, "connected after the move", |e| {
+            matches!(e, CallEvent::Voice(VoiceEvent::Connected { .. }))
+        })
+        .await;
+
+        // Kicked: the own voice state loses its channel.
+        router.dispatch(VoiceDispatch::State(VoiceStateUpdate {
+            guild_id: Some(GUILD),
+            channel_id: None,
+            user_id: USER,
+            session_id: first.session_id,
+        }));
+        assert_eq!(
+            next_matching(&mut call, "left", |e| !matches!(e, CallEvent::Voice(_))).await,
+            CallEvent::Left
+        );
+        call.leave().await.expect("op 4 queued");
+        let sent = sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(
+            sent.iter().map(|u| u.channel_id).collect::<Vec<_>>(),
+            [Some(CHANNEL), None],
+            "one op 4 to join, one to leave"
+        );
+        server.shutdown().await;
     }
 }
