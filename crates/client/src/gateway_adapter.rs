@@ -4,7 +4,7 @@
 //! reference, sections 1.1–1.3): after op 4 *Update Voice State* the main gateway dispatches
 //! `VOICE_STATE_UPDATE` (the `session_id`) and `VOICE_SERVER_UPDATE` (`token` and `endpoint`),
 //! **in either order**, and the client must wait for both. If the channel is full (and the bot
-//! lacks MOVE_MEMBERS) neither arrives, so a join needs a timeout. A later `VOICE_SERVER_UPDATE`
+//! lacks `MOVE_MEMBERS`) neither arrives, so a join needs a timeout. A later `VOICE_SERVER_UPDATE`
 //! moves the connection to another voice server; one with a `null` endpoint means the server is
 //! being reallocated and a new update follows. A `VOICE_STATE_UPDATE` whose `channel_id` is
 //! `null` means the bot left, was disconnected or was kicked. These values are never cached
@@ -1273,7 +1273,7 @@ mod tests {
         let deadline = t.poll_timeout().expect("a join has a deadline");
         assert_eq!(deadline, now + Duration::from_secs(5));
         t.handle_voice_state(&state(Some(CHANNEL), "s1"));
-        t.handle_timeout(deadline - Duration::from_millis(1));
+        t.handle_timeout(now + Duration::from_millis(4999));
         assert_eq!(t.poll_action(), None);
         t.handle_timeout(deadline);
         assert_eq!(drain(&mut t), [VoiceAction::TimedOut]);
@@ -1577,10 +1577,8 @@ mod tests {
                 }
             }
         };
-        match tokio::time::timeout(Duration::from_secs(20), wait).await {
-            Ok(e) => e,
-            Err(_) => panic!("no {label} in time"),
-        }
+        let in_time = tokio::time::timeout(Duration::from_secs(20), wait).await;
+        in_time.unwrap_or_else(|_| panic!("no {label} in time"))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
