@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's tasks. Run `cargo xtask help` for the list.
 #![forbid(unsafe_code)]
 
+mod bench_clients;
 mod bench_ffmpeg;
 mod bench_jitter;
 mod setup;
@@ -21,7 +22,9 @@ cargo xtask <task> [args]
                              io-free check, cargo-deny (when installed), short fuzz runs (when possible)
   fuzz TARGET [--seconds N]  run one fuzz target under cargo-fuzz (needs a nightly toolchain)
   fuzz-list                  list the fuzz targets
-  bench [NAME]               benchmarks; NAME is one of: criterion (all criterion benches)
+  bench [NAME]               benchmarks; NAME is one of: clients (the default) [--clients 1,10,50,100]
+                             [--windows N] [--window-secs S] (CPU and memory per playing client),
+                             criterion (all criterion benches)
                              ffmpeg-pool [--seconds N] (100 real-time players: memory, FFmpeg processes)
                              jitter [--seconds N] [--seeds N] (playout quality per impairment profile)
 ";
@@ -226,8 +229,9 @@ fn fuzz(args: &[String]) -> Result<(), Fail> {
 }
 
 fn bench(args: &[String]) -> Result<(), Fail> {
-    let name = args.first().map_or("criterion", String::as_str);
+    let name = args.first().map_or("clients", String::as_str);
     match name {
+        "clients" => bench_clients::run(args.get(1..).unwrap_or_default()),
         "criterion" => {
             setup::run(setup::Needs::All)?;
             Cmd::cargo(&["bench", "--workspace"]).args(&args[1..]).run()

@@ -1,0 +1,291 @@
+//! Results of one benchmark round (one client count) and the markdown report of a run.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::median;
+
+/// One 20 ms tick of the playback clock, in seconds.
+pub const TICK_SECS: f64 = 0.020;
+/// The per-client CPU target, microseconds per 20 ms tick.
+pub const TARGET_CPU_US: f64 = 4.0;
+/// The per-client memory target while playing, KiB.
+pub const TARGET_KB: f64 = 100.0;
+
+/// The process's counters over one measurement window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Wall-clock length of the window.
+    pub wall_secs: f64,
+    /// Process CPU time (all threads, user + system) spent in it.
+    pub cpu_secs: f64,
+    /// User-mode `USER_HZ` ticks from `/proc/self/stat` (10 ms resolution).
+    pub user_ticks: u64,
+    /// Kernel-mode `USER_HZ` ticks from `/proc/self/stat`.
+    pub system_ticks: u64,
+    /// RTP packets all clients sent in it.
+    pub packets: u64,
+    /// Resident set size at its end, KiB.
+    pub rss_kb: u64,
+}
+
+impl Window {
+    /// Playback ticks of all `clients` in the window.
+    pub fn client_ticks(&self, clients: usize) -> f64 {
+        clients as f64 * self.wall_secs / TICK_SECS
+    }
+
+    /// CPU microseconds per client per 20 ms tick.
+    pub fn cpu_us_per_client_tick(&self, clients: usize) -> f64 {
+        self.cpu_secs * 1e6 / self.client_ticks(clients).max(f64::MIN_POSITIVE)
+    }
+
+    /// CPU microseconds per packet sent (`None` when none was).
+    pub fn cpu_us_per_packet(&self) -> Option<f64> {
+        (self.packets > 0).then(|| self.cpu_secs * 1e6 / self.packets as f64)
+    }
+
+    /// Packets sent per client tick: 1.0 when every client sent on every tick.
+    pub fn packets_per_tick(&self, clients: usize) -> f64 {
+        self.packets as f64 / self.client_ticks(clients).max(f64::MIN_POSITIVE)
+    }
+
+    /// The kernel's share of the CPU time (`None` below one tick of resolution).
+    pub fn system_share(&self) -> Option<f64> {
+        let total = self.user_ticks + self.system_ticks;
+        (total > 0).then(|| self.system_ticks as f64 / total as f64)
+    }
+}
+
+/// The measurements of one client count.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// Clients connected and playing.
+    pub clients: usize,
+    /// Wall time to connect all of them (TLS, gateway, IP discovery, DAVE group), seconds.
+    pub connect_secs: f64,
+    /// Resident set size before the first connection, KiB.
+    pub rss_baseline_kb: u64,
+    /// All clients connected, DAVE ready, nothing playing.
+    pub idle: Window,
+    /// Steady playback windows.
+    pub windows: Vec<Window>,
+    /// Threads of the process while idle.
+    pub threads_idle: u64,
+    /// Threads of the process while playing.
+    pub threads_playing: u64,
+    /// Player statistics summed over the clients at the end: ticks that fired late (> 5 ms).
+    pub late_ticks: u64,
+    /// Ticks on which the player had no frame ready.
+    pub underruns: u64,
+    /// Mean Opus packet size played, bytes.
+    pub opus_bytes: f64,
+}
+
+impl Round {
+    fn per_window(&self, f: impl Fn(&Window) -> Option<f64>) -> Vec<f64> {
+        self.windows.iter().filter_map(f).collect()
+    }
+
+    /// Median CPU microseconds per client per tick over the playback windows.
+    pub fn cpu_us_per_client_tick(&self) -> Option<f64> {
+        median(&self.per_window(|w| Some(w.cpu_us_per_client_tick(self.clients))))
+    }
+
+    /// Smallest and largest per-window CPU microseconds per client per tick.
+    pub fn cpu_us_range(&self) -> Option<(f64, f64)> {
+        let v = self.per_window(|w| Some(w.cpu_us_per_client_tick(self.clients)));
+        let lo = v.iter().copied().reduce(f64::min)?;
+        let hi = v.iter().copied().reduce(f64::max)?;
+        Some((lo, hi))
+    }
+
+    /// Median CPU microseconds per packet sent.
+    pub fn cpu_us_per_packet(&self) -> Option<f64> {
+        median(&self.per_window(Window::cpu_us_per_packet))
+    }
+
+    /// Median packets per client tick.
+    pub fn packets_per_tick(&self) -> Option<f64> {
+        median(&self.per_window(|w| Some(w.packets_per_tick(self.clients))))
+    }
+
+    /// The kernel's share of the playback CPU time, over all windows together.
+    pub fn system_share(&self) -> Option<f64> {
+        let user: u64 = self.windows.iter().map(|w| w.user_ticks).sum();
+        let system: u64 = self.windows.iter().map(|w| w.system_ticks).sum();
+        Window { user_ticks: user, system_ticks: system, ..Window::default() }.system_share()
+    }
+
+    /// Idle CPU microseconds per client per tick (connected, not playing).
+    pub fn idle_cpu_us_per_client_tick(&self) -> f64 {
+        self.idle.cpu_us_per_client_tick(self.clients)
+    }
+
+    /// KiB per client while idle: RSS growth over the baseline divided by the client count.
+    pub fn kb_per_client_idle(&self) -> f64 {
+        self.idle.rss_kb.saturating_sub(self.rss_baseline_kb) as f64 / self.clients.max(1) as f64
+    }
+
+    /// KiB per client while playing (median RSS over the windows).
+    pub fn kb_per_client_playing(&self) -> Option<f64> {
+        let rss = median(&self.per_window(|w| Some(w.rss_kb as f64)))?;
+        Some((rss - self.rss_baseline_kb as f64).max(0.0) / self.clients.max(1) as f64)
+    }
+}
+
+/// Where and under what load a run happened.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// CPU model.
+    pub cpu_model: String,
+    /// Online CPUs.
+    pub cpus: usize,
+    /// Load averages (1, 5, 15 min) when the run started.
+    pub loadavg_start: [f64; 3],
+    /// Load averages when it ended.
+    pub loadavg_end: [f64; 3],
+    /// The command that produced the report.
+    pub command: String,
+    /// Seconds per window, windows per round, warm-up seconds.
+    pub window_secs: f64,
+    /// Windows per round.
+    pub windows: usize,
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"))
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
+/// The markdown report of a run.
+pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# voxwire clients: CPU and memory per playing client\n");
+    let _ = writeln!(
+        s,
+        "N voxwire clients in one process, each alone in its own call on a local voxwire server \
+         (another process), `aead_aes256_gcm_rtpsize` and DAVE v1 on, playing a looped Opus clip \
+         (pass-through, mean {} bytes per packet). CPU is the client process's CPU time over \
+         {} steady windows of {:.1} s (medians; min–max in brackets) divided by clients × 20 ms \
+         ticks; memory is VmRSS growth over the baseline before the first connection, divided \
+         by N.\n",
+        rounds.first().map_or_else(|| "–".into(), |r| format!("{:.0}", r.opus_bytes)),
+        env.windows,
+        env.window_secs,
+    );
+    let _ = writeln!(
+        s,
+        "Machine: {} × {}. Load average at start {:.2} / {:.2} / {:.2}, at end {:.2} / {:.2} / \
+         {:.2} (1 / 5 / 15 min): the machine was shared while this ran.\n",
+        env.cpus,
+        env.cpu_model,
+        env.loadavg_start[0],
+        env.loadavg_start[1],
+        env.loadavg_start[2],
+        env.loadavg_end[0],
+        env.loadavg_end[1],
+        env.loadavg_end[2],
+    );
+    let _ = writeln!(
+        s,
+        "Targets: under {TARGET_CPU_US} µs CPU and under {TARGET_KB} KB per playing client.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| clients | CPU µs / client / tick | µs / packet | packets / tick | kernel share | \
+         idle µs / client / tick | KB / client idle | KB / client playing | threads | late ticks \
+         | connect s | CPU target | memory target |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|");
+    for r in rounds {
+        let cpu = r.cpu_us_per_client_tick();
+        let range =
+            r.cpu_us_range().map_or_else(String::new, |(lo, hi)| format!(" [{lo:.2}–{hi:.2}]"));
+        let kb = r.kb_per_client_playing();
+        let _ = writeln!(
+            s,
+            "| {} | {}{} | {} | {} | {} | {:.2} | {:.1} | {} | {} → {} | {} | {:.1} | {} | {} |",
+            r.clients,
+            opt(cpu, 2),
+            range,
+            opt(r.cpu_us_per_packet(), 2),
+            opt(r.packets_per_tick(), 3),
+            opt(r.system_share().map(|x| x * 100.0), 0) + " %",
+            r.idle_cpu_us_per_client_tick(),
+            r.kb_per_client_idle(),
+            opt(kb, 1),
+            r.threads_idle,
+            r.threads_playing,
+            r.late_ticks,
+            r.connect_secs,
+            verdict(cpu.is_some_and(|c| c < TARGET_CPU_US)),
+            verdict(kb.is_some_and(|k| k < TARGET_KB)),
+        );
+    }
+    let _ = writeln!(s, "\nCommand: `{}`", env.command);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(cpu_secs: f64, packets: u64, rss_kb: u64) -> Window {
+        Window { wall_secs: 2.0, cpu_secs, user_ticks: 3, system_ticks: 1, packets, rss_kb }
+    }
+
+    fn round() -> Round {
+        Round {
+            clients: 10,
+            connect_secs: 1.5,
+            rss_baseline_kb: 10_000,
+            idle: Window { rss_kb: 10_500, cpu_secs: 0.0001, ..window(0.0, 0, 10_500) },
+            windows: vec![
+                window(0.003, 1000, 11_000),
+                window(0.002, 1000, 11_200),
+                window(0.004, 1000, 11_100),
+            ],
+            threads_idle: 4,
+            threads_playing: 14,
+            late_ticks: 0,
+            underruns: 0,
+            opus_bytes: 160.0,
+        }
+    }
+
+    #[test]
+    fn per_client_tick_arithmetic() {
+        let r = round();
+        // 10 clients × 2 s / 20 ms = 1000 client ticks; 3 ms over 1000 ticks is 3 µs.
+        assert!((r.cpu_us_per_client_tick().unwrap() - 3.0).abs() < 1e-9);
+        assert_eq!(r.cpu_us_range(), Some((2.0, 4.0)));
+        assert!((r.cpu_us_per_packet().unwrap() - 3.0).abs() < 1e-9);
+        assert!((r.packets_per_tick().unwrap() - 1.0).abs() < 1e-9);
+        assert!((r.system_share().unwrap() - 0.25).abs() < 1e-9);
+        assert!((r.kb_per_client_idle() - 50.0).abs() < 1e-9);
+        assert!((r.kb_per_client_playing().unwrap() - 110.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn report_has_one_row_per_round_and_verdicts() {
+        let env = Environment { cpus: 2, windows: 3, window_secs: 2.0, ..Environment::default() };
+        let md = markdown(&env, &[round()]);
+        let row = md.lines().find(|l| l.starts_with("| 10 |")).expect("row for 10 clients");
+        assert!(row.contains("3.00 [2.00–4.00]"), "{row}");
+        assert!(row.contains("| 110.0 |"), "{row}");
+        // 3 µs meets the CPU target, 110 KB misses the memory one.
+        assert!(row.ends_with("| yes | **no** |"), "{row}");
+    }
+
+    #[test]
+    fn rounds_round_trip_through_json() {
+        let r = round();
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Round>(&json).unwrap(), r);
+    }
+}
