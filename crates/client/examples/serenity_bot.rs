@@ -8,7 +8,7 @@
 //! voxwire plugs into serenity as its voice manager ([`SerenityVoice`], registered with
 //! `ClientBuilder::voice_manager_arc`), which receives the voice dispatches; op 4 goes out
 //! through the `ShardMessenger` of the event handler's `Context`. The file is played through
-//! FFmpeg (Opus is copied, anything else encoded).
+//! `ffmpeg` (Opus is copied, anything else encoded).
 //!
 //! This example needs a bot token and Discord, so the test suite only builds it:
 //! `cargo check -p voxwire --features serenity --examples`.

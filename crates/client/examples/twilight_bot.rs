@@ -7,7 +7,7 @@
 //!
 //! The main gateway is twilight-gateway's `Shard`; voxwire only needs its voice dispatches
 //! (fed into a [`VoiceRouter`]) and its `MessageSender` for op 4. The file is played through
-//! FFmpeg (Opus is copied, anything else encoded). Server moves during playback are followed by
+//! `ffmpeg` (Opus is copied, anything else encoded). Server moves during playback are followed by
 //! [`VoiceCall::next_event`].
 //!
 //! This example needs a bot token and Discord, so the test suite only builds it:
