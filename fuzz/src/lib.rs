@@ -13,11 +13,11 @@
 use std::path::Path;
 
 pub mod crypto_dave;
-pub mod ffmpeg;
 pub mod crypto_transport;
-pub mod media;
+pub mod ffmpeg;
 pub mod gateway;
 pub mod jitter;
+pub mod media;
 pub mod rtcp;
 pub mod rtp;
 pub mod video;
@@ -34,7 +34,17 @@ pub struct Target {
 /// Every target of every crate.
 #[must_use]
 pub fn all() -> Vec<Target> {
-    let groups: &[&[Target]] = &[ffmpeg::TARGETS, crypto_dave::TARGETS, crypto_transport::TARGETS, gateway::TARGETS, rtp::TARGETS, rtcp::TARGETS, video::TARGETS, jitter::TARGETS, media::TARGETS];
+    let groups: &[&[Target]] = &[
+        ffmpeg::TARGETS,
+        crypto_dave::TARGETS,
+        crypto_transport::TARGETS,
+        gateway::TARGETS,
+        rtp::TARGETS,
+        rtcp::TARGETS,
+        video::TARGETS,
+        jitter::TARGETS,
+        media::TARGETS,
+    ];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 
@@ -56,8 +66,11 @@ pub fn replay_main(name: &str, run: fn(&[u8])) {
 /// Replays one file, or every file directly inside a directory. Returns how many inputs ran.
 pub fn replay_path(path: &Path, run: fn(&[u8])) -> std::io::Result<usize> {
     if path.is_dir() {
-        let mut entries: Vec<_> =
-            std::fs::read_dir(path)?.collect::<Result<Vec<_>, _>>()?.into_iter().map(|e| e.path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(path)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         let mut n = 0;
         for p in entries.iter().filter(|p| p.is_file()) {

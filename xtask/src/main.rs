@@ -61,9 +61,7 @@ fn main() -> ExitCode {
 
 fn demo(args: &[String]) -> Result<(), Fail> {
     setup::run(setup::Needs::Runtime)?;
-    Cmd::cargo(&["run", "-p", "voxwire-cli", "--bin", "voxwire", "--", "demo"])
-        .args(args)
-        .run()
+    Cmd::cargo(&["run", "-p", "voxwire-cli", "--bin", "voxwire", "--", "demo"]).args(args).run()
 }
 
 /// The test command of the README and of `.ci/run`.
