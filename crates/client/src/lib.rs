@@ -36,7 +36,8 @@
 //!     user_id: 3,
 //! };
 //! let conn = VoiceConnection::connect(info, VoiceConfig::new()).await?;
-//! let source = voxwire_sources::WavSource::open("music.wav")?;
+//! let file = std::io::BufReader::new(std::fs::File::open("music.wav").map_err(|source| voxwire::Error::Io { what: "opening music.wav", source })?);
+//! let source = voxwire_sources::WavSource::new(file)?;
 //! let playing = conn.play(source, PlayOptions::default()).await?;
 //! let stats = playing.finished().await?;
 //! println!("sent {} frames", stats.frames_sent);
