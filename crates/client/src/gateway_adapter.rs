@@ -656,7 +656,8 @@ fn tokio_now() -> Instant {
 impl<S: VoiceStateSender> VoiceCall<S> {
     /// Sends op 4 through `sender`, waits for both dispatches (at most `request.timeout`) and
     /// connects. `router` must be fed by the main-gateway event loop, which must keep running
-    /// meanwhile (run the join in a task of its own).
+    /// meanwhile (run the join in a task of its own). One call per guild: a second join of the
+    /// same guild takes the guild's dispatches over from the first call.
     ///
     /// Fails with [`Error::Timeout`] if no answer came (full channel, missing permissions),
     /// [`Error::Disconnected`] if the bot was disconnected at once or the router went away, or
