@@ -129,6 +129,7 @@ pub fn audio(data: &[u8]) {
 }
 
 #[derive(Arbitrary, Debug)]
+#[expect(clippy::struct_excessive_bools, reason = "independent packet flags chosen by the fuzzer")]
 struct VideoOp {
     seq_delta: i16,
     ts_step: u8,

@@ -13,7 +13,7 @@ fn every_target_has_a_binary_and_a_corpus() {
         let bin = root().join("src/bin").join(format!("{}.rs", t.name));
         assert!(bin.is_file(), "target {} has no binary at {}", t.name, bin.display());
         let corpus = root().join("corpus").join(t.name);
-        let n = std::fs::read_dir(&corpus).map(Iterator::count).unwrap_or(0);
+        let n = std::fs::read_dir(&corpus).map_or(0, Iterator::count);
         assert!(n > 0, "target {} has no seed corpus in {}", t.name, corpus.display());
     }
 }

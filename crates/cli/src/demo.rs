@@ -81,10 +81,13 @@ fn info(j: &JoinInfo, user: u64) -> ConnectionInfo {
     }
 }
 
+#[expect(clippy::cast_precision_loss, reason = "a file length shown in seconds")]
 fn wav_seconds(path: &Path) -> f64 {
     std::fs::metadata(path).map_or(0.0, |m| m.len().saturating_sub(44) as f64 / 192_000.0)
 }
 
+#[expect(clippy::too_many_lines, reason = "the demo is one linear script of its four steps")]
+#[expect(clippy::cast_precision_loss, reason = "counters shown as percentages and seconds")]
 pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let started = Instant::now();

@@ -25,9 +25,9 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Mode {
-    /// aead_aes256_gcm_rtpsize
+    /// `aead_aes256_gcm_rtpsize`
     Aes,
-    /// aead_xchacha20_poly1305_rtpsize
+    /// `aead_xchacha20_poly1305_rtpsize`
     Xchacha,
 }
 
@@ -84,7 +84,7 @@ enum Command {
         #[arg(long = "speaker")]
         speakers: Vec<String>,
     },
-    /// Join a call and play a file (anything FFmpeg reads; Opus is passed through).
+    /// Join a call and play a file (anything `FFmpeg` reads; Opus is passed through).
     Play {
         #[command(flatten)]
         conn: ConnArgs,
@@ -112,7 +112,7 @@ enum Command {
     },
 }
 
-/// The credentials of a voice connection (from VOICE_SERVER_UPDATE and VOICE_STATE_UPDATE, or
+/// The credentials of a voice connection (from `VOICE_SERVER_UPDATE` and `VOICE_STATE_UPDATE`, or
 /// from a voxwire server's `POST /v1/voice/join`).
 #[derive(clap::Args)]
 struct ConnArgs {
@@ -194,6 +194,7 @@ fn input_of(s: &str) -> voxwire_ffmpeg::Input {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "one arm per subcommand, each a short linear script")]
 async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Demo(args) => demo::run(args).await,

@@ -1,5 +1,11 @@
 //! Generated audio for the demo: a short melody for the bot to play and a speech-like signal for
 //! the simulated participant, so the demo needs no media files.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "signal synthesis: sample indices to seconds, seconds to note indices"
+)]
 
 use std::f64::consts::TAU;
 
@@ -32,7 +38,7 @@ pub(crate) fn melody(seconds: u64) -> Vec<Vec<i16>> {
     frames(seconds, |t| {
         let beat = (t * 4.0) as usize; // sixteenth notes at 60 bpm quarters
         let chord = CHORDS[(beat / 8) % CHORDS.len()];
-        let note = chord[beat % 3] * if (beat / 3) % 2 == 0 { 2.0 } else { 1.0 };
+        let note = chord[beat % 3] * if (beat / 3).is_multiple_of(2) { 2.0 } else { 1.0 };
         let since = t - beat as f64 / 4.0;
         let pluck = (-since * 9.0).exp();
         let bass = chord[0] / 2.0;

@@ -46,6 +46,7 @@ impl Speaker {
         Ok(Self { guild, channel, user, what: format!("{kind} {arg}"), sound })
     }
 
+    #[expect(clippy::cast_precision_loss, reason = "sample index to seconds")]
     fn source(&self) -> Result<Box<dyn MediaSource>, String> {
         match &self.sound {
             Sound::Tone(hz) => {

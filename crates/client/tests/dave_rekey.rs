@@ -1,6 +1,12 @@
 //! DAVE re-keys while audio flows: a third client joins mid-stream and later leaves, each change
 //! moving the call's MLS group to a new epoch, and the listener's recording of the speaker loses
 //! nothing.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "test signal math on small sample counts and amplitudes"
+)]
 
 use std::f64::consts::PI;
 use std::sync::mpsc;

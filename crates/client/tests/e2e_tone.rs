@@ -2,6 +2,12 @@
 //! client plays a known tone through voxwire-server, a second voxwire client records it, and the
 //! recording is checked (frequency, length, the speaker's user id, no decryption failures), in
 //! both AEAD modes, with DAVE on and off.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "test signal math on small sample counts and amplitudes"
+)]
 
 use std::f64::consts::PI;
 use std::sync::mpsc;

@@ -2,6 +2,12 @@
 //! the recording has no gaps beyond the lost frames (each lost frame is concealed or recovered
 //! with FEC, in place) and stays time-aligned: every 20 ms of the source occupies exactly one
 //! 20 ms slot of the RTP timeline.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "test signal math on small sample counts and amplitudes"
+)]
 
 use std::f64::consts::PI;
 use std::sync::mpsc;

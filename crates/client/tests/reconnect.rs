@@ -2,6 +2,12 @@
 //! resumes; the client is moved to new voice-server credentials mid-play and identifies anew. In
 //! both cases the audio continues and the recording on the other side has no hole beyond the
 //! switch.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "test signal math on small sample counts and amplitudes"
+)]
 
 use std::f64::consts::PI;
 use std::sync::mpsc;
