@@ -168,12 +168,14 @@ pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
     let _ = writeln!(s, "# voxwire clients: CPU and memory per playing client\n");
     let _ = writeln!(
         s,
-        "N voxwire clients in one process, each alone in its own call on a local voxwire server \
-         (another process), `aead_aes256_gcm_rtpsize` and DAVE v1 on, playing a looped Opus clip \
+        "N voxwire clients in one process, each in its own call on a local voxwire server \
+         (another process, which also holds one silent companion client per call so that the \
+         DAVE group forms), `aead_aes256_gcm_rtpsize` and DAVE v1 on, playing a looped Opus clip \
          (pass-through, mean {} bytes per packet). CPU is the client process's CPU time over \
          {} steady windows of {:.1} s (medians; min–max in brackets) divided by clients × 20 ms \
          ticks; memory is VmRSS growth over the baseline before the first connection, divided \
-         by N.\n",
+         by N. The kernel share comes from /proc/self/stat (10 ms resolution: coarse for small \
+         N). Late ticks are playback ticks that fired over 5 ms late, summed over clients.\n",
         rounds.first().map_or_else(|| "–".into(), |r| format!("{:.0}", r.opus_bytes)),
         env.windows,
         env.window_secs,

@@ -464,3 +464,55 @@ fn run_round(o: &Options) -> Result<Round, String> {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let d = parse_options(&[]).unwrap();
+        assert_eq!(d.clients, [1, 10, 50, 100]);
+        assert_eq!((d.windows, d.bitrate), (5, 64));
+        let o =
+            parse_options(&args("--clients 2,30 --windows 3 --window-secs 1.5 --out x")).unwrap();
+        assert_eq!(o.clients, [2, 30]);
+        assert_eq!(o.windows, 3);
+        assert!((o.window_secs - 1.5).abs() < f64::EPSILON);
+        assert_eq!(o.out, PathBuf::from("x"));
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for bad in [
+            "--clients 0",
+            "--clients 1,,2",
+            "--windows 0",
+            "--window-secs 0",
+            "--bitrate 8",
+            "--frobnicate 1",
+            "--clients",
+        ] {
+            assert!(parse_options(&args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn join_credentials_become_connection_info() {
+        let j = JoinInfo {
+            endpoint: "127.0.0.1:4000".into(),
+            token: "t".into(),
+            session_id: "s".into(),
+            guild_id: "1000".into(),
+            channel_id: "2000".into(),
+            user_id: "10000".into(),
+        };
+        let i = info(&j).unwrap();
+        assert_eq!((i.guild_id, i.channel_id, i.user_id), (1000, 2000, 10_000));
+        assert!(info(&JoinInfo { user_id: "x".into(), ..j }).is_err());
+    }
+}
