@@ -21,6 +21,7 @@ pub mod media;
 pub mod rtcp;
 pub mod rtp;
 pub mod video;
+pub mod voice_join;
 
 /// One fuzz target: its name (the binary and corpus directory) and its body.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +45,7 @@ pub fn all() -> Vec<Target> {
         video::TARGETS,
         jitter::TARGETS,
         media::TARGETS,
+        voice_join::TARGETS,
     ];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
