@@ -1,8 +1,8 @@
 //! voxwire: a Discord voice client in Rust.
 //!
 //! Connect with the credentials Discord's main gateway hands out, play any
-//! [`MediaSource`](voxwire_sources::MediaSource) (PCM is encoded to Opus, Opus passes through),
-//! and listen into any [`Sink`](voxwire_sinks::Sink) tree (WAV per user, mixed WAV, `FFmpeg`, ...).
+//! [`MediaSource`] (PCM is encoded to Opus, Opus passes through),
+//! and listen into any [`Sink`] tree (WAV per user, mixed WAV, `FFmpeg`, ...).
 //! Transport encryption (`aead_aes256_gcm_rtpsize`, `aead_xchacha20_poly1305_rtpsize`) and DAVE
 //! end-to-end encryption, which Discord requires in most channels, are on by default.
 //!
@@ -14,6 +14,13 @@
 //! one tokio task per connection owns it and moves bytes between it and the sockets. Sources are
 //! read and encoded on a player thread and sinks run on a sink thread, so no CPU-heavy work runs
 //! on tokio workers. The handle is a channel sender: no locks in the API.
+//!
+//! # Joining through a main-gateway library
+//!
+//! [`gateway_adapter`] turns the `VOICE_STATE_UPDATE` and `VOICE_SERVER_UPDATE` dispatches of any
+//! main-gateway library into a [`ConnectionInfo`] (and server moves into
+//! [`VoiceConnection::update_server`]), with thin adapters for `twilight` and `serenity` behind
+//! cargo features of those names (off by default; see the `examples/`).
 //!
 //! # Video and Go Live
 //!
