@@ -12,6 +12,8 @@ pub const TICK_SECS: f64 = 0.020;
 pub const TARGET_CPU_US: f64 = 4.0;
 /// The per-client memory target while playing, KiB.
 pub const TARGET_KB: f64 = 100.0;
+/// Fewest `USER_HZ` ticks (10 ms each) for which the user/kernel split is reported.
+pub const MIN_SHARE_TICKS: u64 = 20;
 
 /// The process's counters over one measurement window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -51,10 +53,11 @@ impl Window {
         self.packets as f64 / self.client_ticks(clients).max(f64::MIN_POSITIVE)
     }
 
-    /// The kernel's share of the CPU time (`None` below one tick of resolution).
+    /// The kernel's share of the CPU time (`None` under [`MIN_SHARE_TICKS`], where the 10 ms
+    /// resolution of `/proc/self/stat` makes it meaningless).
     pub fn system_share(&self) -> Option<f64> {
         let total = self.user_ticks + self.system_ticks;
-        (total > 0).then(|| self.system_ticks as f64 / total as f64)
+        (total >= MIN_SHARE_TICKS).then(|| self.system_ticks as f64 / total as f64)
     }
 }
 
@@ -217,7 +220,7 @@ pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
             range,
             opt(r.cpu_us_per_packet(), 2),
             opt(r.packets_per_tick(), 3),
-            opt(r.system_share().map(|x| x * 100.0), 0) + " %",
+            r.system_share().map_or_else(|| "–".into(), |x| format!("{:.0} %", x * 100.0)),
             r.idle_cpu_us_per_client_tick(),
             r.kb_per_client_idle(),
             opt(kb, 1),
@@ -238,7 +241,7 @@ mod tests {
     use super::*;
 
     fn window(cpu_secs: f64, packets: u64, rss_kb: u64) -> Window {
-        Window { wall_secs: 2.0, cpu_secs, user_ticks: 3, system_ticks: 1, packets, rss_kb }
+        Window { wall_secs: 2.0, cpu_secs, user_ticks: 30, system_ticks: 10, packets, rss_kb }
     }
 
     fn round() -> Round {
@@ -269,6 +272,8 @@ mod tests {
         assert!((r.cpu_us_per_packet().unwrap() - 3.0).abs() < 1e-9);
         assert!((r.packets_per_tick().unwrap() - 1.0).abs() < 1e-9);
         assert!((r.system_share().unwrap() - 0.25).abs() < 1e-9);
+        let coarse = Window { user_ticks: 3, system_ticks: 1, ..Window::default() };
+        assert_eq!(coarse.system_share(), None);
         assert!((r.kb_per_client_idle() - 50.0).abs() < 1e-9);
         assert!((r.kb_per_client_playing().unwrap() - 110.0).abs() < 1e-9);
     }
