@@ -92,7 +92,9 @@ pub(crate) async fn open_ws(
         }
     };
     let url = format!("{scheme}://{host}{query}");
-    let config = WebSocketConfig::default().max_message_size(Some(1 << 20));
+    // Voice gateway messages are small: tungstenite's default 128 KiB read buffer is zero-filled
+    // on every read and would stay resident per connection.
+    let config = WebSocketConfig::default().read_buffer_size(4096).max_message_size(Some(1 << 20));
     let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
         .await
         .map_err(|e| Error::WebSocket(e.to_string()))?;
@@ -180,8 +182,15 @@ struct Playback {
     stats: PlayerStats,
     send_total: Duration,
     last_send: Option<Instant>,
-    intervals: Vec<Duration>,
+    /// Send intervals in 0.2 ms buckets up to 102.4 ms (the last bucket takes the rest): bounded
+    /// however long the playback runs.
+    intervals: Box<[u32; INTERVAL_BUCKETS]>,
+    /// Frames read ahead from the player thread, which hands them over in batches.
+    pending: std::collections::VecDeque<Vec<u8>>,
 }
+
+const INTERVAL_BUCKETS: usize = 512;
+const INTERVAL_BUCKET: Duration = Duration::from_micros(200);
 
 impl Playback {
     fn finish(&mut self, events: &mpsc::Sender<VoiceEvent>) {
@@ -192,10 +201,17 @@ impl Playback {
                     .unwrap_or(u32::MAX)
                     .max(1);
         }
-        if !self.intervals.is_empty() {
-            self.intervals.sort_unstable();
-            let idx = (self.intervals.len() * 95 / 100).min(self.intervals.len() - 1);
-            self.stats.interval_p95 = self.intervals[idx];
+        let total: u64 = self.intervals.iter().map(|&n| u64::from(n)).sum();
+        if total > 0 {
+            let mut seen = 0u64;
+            for (i, &n) in self.intervals.iter().enumerate() {
+                seen += u64::from(n);
+                if seen * 100 >= total * 95 {
+                    self.stats.interval_p95 =
+                        INTERVAL_BUCKET * u32::try_from(i + 1).unwrap_or(u32::MAX);
+                    break;
+                }
+            }
         }
         let _ = events.try_send(VoiceEvent::PlaybackFinished {
             error: error.as_ref().map(ToString::to_string),
@@ -333,7 +349,8 @@ impl Driver {
                             stats: PlayerStats::default(),
                             send_total: Duration::ZERO,
                             last_send: None,
-                            intervals: Vec::with_capacity(1024),
+                            intervals: Box::new([0; INTERVAL_BUCKETS]),
+                            pending: std::collections::VecDeque::with_capacity(player::BATCH),
                         });
                     }
                     Err(e) => {
@@ -447,27 +464,24 @@ impl Driver {
                 None
             }
         } else {
-            match p.rx.try_recv() {
-                Ok(PlayerMsg::Frame(f)) => {
-                    p.stats.frames_sent += 1;
-                    Some(f)
+            if p.pending.is_empty() {
+                match p.rx.try_recv() {
+                    Ok(PlayerMsg::Frames(batch)) => p.pending.extend(batch),
+                    Ok(PlayerMsg::End) | Err(TryRecvError::Disconnected) => p.finished = Some(None),
+                    Ok(PlayerMsg::Failed(e)) => p.finished = Some(Some(e)),
+                    Err(TryRecvError::Empty) => p.stats.underruns += 1,
                 }
-                Ok(PlayerMsg::End) | Err(TryRecvError::Disconnected) => {
-                    p.finished = Some(None);
-                    p.silence_left = SILENCE_FRAMES - 1;
-                    p.stats.silence_frames += 1;
-                    Some(SILENCE_FRAME.to_vec())
-                }
-                Ok(PlayerMsg::Failed(e)) => {
-                    p.finished = Some(Some(e));
-                    p.silence_left = SILENCE_FRAMES - 1;
-                    p.stats.silence_frames += 1;
-                    Some(SILENCE_FRAME.to_vec())
-                }
-                Err(TryRecvError::Empty) => {
-                    p.stats.underruns += 1;
-                    None
-                }
+            }
+            if let Some(f) = p.pending.pop_front() {
+                p.stats.frames_sent += 1;
+                Some(f)
+            } else if p.finished.is_some() {
+                // The source is over: the first of the five silence frames goes out now.
+                p.silence_left = SILENCE_FRAMES - 1;
+                p.stats.silence_frames += 1;
+                Some(SILENCE_FRAME.to_vec())
+            } else {
+                None
             }
         };
         let Some(frame) = frame else {
@@ -501,10 +515,11 @@ impl Driver {
         let took = started.elapsed();
         p.send_total += took;
         p.stats.send_time_max = p.stats.send_time_max.max(took);
-        if let Some(last) = p.last_send.replace(started)
-            && p.intervals.len() < 1 << 16
-        {
-            p.intervals.push(started.saturating_duration_since(last));
+        if let Some(last) = p.last_send.replace(started) {
+            let gap = started.saturating_duration_since(last);
+            let bucket = usize::try_from(gap.as_micros() / INTERVAL_BUCKET.as_micros())
+                .unwrap_or(usize::MAX);
+            p.intervals[bucket.min(INTERVAL_BUCKETS - 1)] += 1;
         }
         if p.finished.is_some() && p.silence_left == 0 {
             if p.speaking {

@@ -11,15 +11,17 @@ use voxwire_sources::{AudioFrame, AudioKind, AudioRead, MediaSource};
 
 use crate::{Application, Bandwidth, Error, PlayOptions, Signal};
 
-/// Frames read ahead of the send clock.
-const READ_AHEAD: usize = 3;
+/// Frames per hand-over: one wake-up of the player thread per batch instead of per frame.
+pub(crate) const BATCH: usize = 10;
+/// Batches read ahead of the send clock (with the driver's pending batch, at most 3 × 200 ms).
+const READ_AHEAD: usize = 2;
 /// Largest Opus packet accepted from a source or the encoder.
 pub(crate) const MAX_OPUS: usize = 1275;
 
 /// What the player thread hands to the driver.
 pub(crate) enum PlayerMsg {
-    /// One 20 ms Opus frame.
-    Frame(Vec<u8>),
+    /// Up to [`BATCH`] consecutive 20 ms Opus frames.
+    Frames(Vec<Vec<u8>>),
     /// The source ended.
     End,
     /// The source or the encoder failed.
@@ -92,12 +94,19 @@ fn run(
     let mut frame = AudioFrame::new();
     let mut enc: Option<Encoder> = None;
     let mut opus = [0u8; MAX_OPUS];
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
-        if source.audio_kind().is_none() {
-            return Ok(());
-        }
-        if !matches!(source.read_audio(&mut frame)?, AudioRead::Frame) {
-            return Ok(());
+        let read = if source.audio_kind().is_some() {
+            source.read_audio(&mut frame)
+        } else {
+            Ok(AudioRead::End)
+        };
+        if !matches!(read, Ok(AudioRead::Frame)) {
+            // The end or a failure: what was read before it still plays.
+            if !batch.is_empty() {
+                let _ = tx.send(PlayerMsg::Frames(std::mem::take(&mut batch)));
+            }
+            return read.map(|_| ()).map_err(Error::from);
         }
         let packet = match frame.kind() {
             AudioKind::Pcm => {
@@ -118,9 +127,13 @@ fn run(
                 packet.len()
             )));
         }
-        if tx.send(PlayerMsg::Frame(packet)).is_err() {
-            // Stopped: the driver dropped the receiver.
-            return Ok(());
+        batch.push(packet);
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(PlayerMsg::Frames(full)).is_err() {
+                // Stopped: the driver dropped the receiver.
+                return Ok(());
+            }
         }
     }
 }
