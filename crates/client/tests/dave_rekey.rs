@@ -8,28 +8,20 @@
     reason = "test signal math on small sample counts and amplitudes"
 )]
 
-use std::f64::consts::PI;
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use voxwire::{ConnectionInfo, PlayOptions, Transport, VoiceConfig, VoiceConnection};
-use voxwire_server::{JoinInfo, Server, ServerConfig};
+use voxwire::{PlayOptions, Transport, VoiceConfig, VoiceConnection};
+use voxwire_server::{Server, ServerConfig};
 use voxwire_sinks::{CallbackSink, CodecSet};
+
+use common::{info, tone};
 use voxwire_sources::PcmFrames;
 
 const GUILD: u64 = 60;
 const CHANNEL: u64 = 61;
-
-fn info(j: &JoinInfo) -> ConnectionInfo {
-    ConnectionInfo {
-        endpoint: j.endpoint.clone(),
-        token: j.token.clone(),
-        session_id: j.session_id.clone(),
-        guild_id: GUILD,
-        channel_id: CHANNEL,
-        user_id: j.user_id.parse().expect("user id"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joins_and_leaves_mid_stream_rekey_without_losing_audio() {
@@ -57,17 +49,7 @@ async fn joins_and_leaves_mid_stream_rekey_without_losing_audio() {
         .expect("listen");
     let speaker = connect(602).await;
     let frames = 300;
-    let tone: Vec<Vec<i16>> = (0..frames)
-        .map(|f| {
-            (0..960)
-                .flat_map(|i| {
-                    let v = ((2.0 * PI * 440.0 * (f * 960 + i) as f64 / 48_000.0).sin() * 10_000.0)
-                        as i16;
-                    [v, v]
-                })
-                .collect()
-        })
-        .collect();
+    let tone = tone(440.0, frames, 10_000.0);
     let playing = speaker.play(PcmFrames::new(tone), PlayOptions::default()).await.expect("play");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let epoch_before = listener.stats().await.expect("stats").dave_epoch;

@@ -9,53 +9,23 @@
     reason = "test signal math on small sample counts and amplitudes"
 )]
 
-use std::f64::consts::PI;
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use voxwire::{ConnectionInfo, PlayOptions, Transport, VoiceConfig, VoiceConnection};
+use voxwire::{PlayOptions, Transport, VoiceConfig, VoiceConnection};
 use voxwire_crypto::transport::TransportMode;
-use voxwire_server::{DaveMode, JoinInfo, Server, ServerConfig};
+use voxwire_server::{DaveMode, Server, ServerConfig};
 use voxwire_sinks::{CallbackSink, CodecSet, DecodeConfig, DecodeSink};
 use voxwire_sources::PcmFrames;
+
+use common::{frequency, info, tone};
 
 const GUILD: u64 = 7;
 const CHANNEL: u64 = 8;
 const LISTENER: u64 = 201;
 const SPEAKER: u64 = 202;
-
-fn info(j: &JoinInfo) -> ConnectionInfo {
-    ConnectionInfo {
-        endpoint: j.endpoint.clone(),
-        token: j.token.clone(),
-        session_id: j.session_id.clone(),
-        guild_id: j.guild_id.parse().expect("guild id"),
-        channel_id: j.channel_id.parse().expect("channel id"),
-        user_id: j.user_id.parse().expect("user id"),
-    }
-}
-
-/// `frames` 20 ms frames of a stereo sine at `freq` Hz.
-fn tone(freq: f64, frames: usize) -> Vec<Vec<i16>> {
-    (0..frames)
-        .map(|f| {
-            (0..960)
-                .flat_map(|i| {
-                    let t = (f * 960 + i) as f64 / 48_000.0;
-                    let v = ((2.0 * PI * freq * t).sin() * 12_000.0) as i16;
-                    [v, v]
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Dominant frequency of the left channel by rising zero crossings.
-fn frequency(stereo: &[i16]) -> f64 {
-    let left: Vec<i16> = stereo.iter().step_by(2).copied().collect();
-    let crossings = left.windows(2).filter(|w| w[0] < 0 && w[1] >= 0).count();
-    crossings as f64 * 48_000.0 / left.len().max(1) as f64
-}
 
 struct Heard {
     frames: usize,
@@ -85,8 +55,10 @@ async fn play_and_record(mode: TransportMode, dave: DaveMode, freq: f64) -> Hear
     let speaker_join = server.join(GUILD, CHANNEL, SPEAKER).await.expect("join");
     let speaker =
         VoiceConnection::connect(info(&speaker_join), config).await.expect("speaker connects");
-    let playing =
-        speaker.play(PcmFrames::new(tone(freq, 100)), PlayOptions::default()).await.expect("play");
+    let playing = speaker
+        .play(PcmFrames::new(tone(freq, 100, 12_000.0)), PlayOptions::default())
+        .await
+        .expect("play");
     let stats = tokio::time::timeout(Duration::from_secs(30), playing.finished())
         .await
         .expect("playback ends")

@@ -9,29 +9,21 @@
     reason = "test signal math on small sample counts and amplitudes"
 )]
 
-use std::f64::consts::PI;
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use voxwire::{ConnectionInfo, PlayOptions, Transport, VoiceConfig, VoiceConnection};
+use voxwire::{PlayOptions, Transport, VoiceConfig, VoiceConnection};
 use voxwire_netsim::{Loss, NetsimConfig};
-use voxwire_server::{JoinInfo, Server, ServerConfig};
+use voxwire_server::{Server, ServerConfig};
 use voxwire_sinks::{CallbackSink, CodecSet, DecodeConfig, DecodeSink};
 use voxwire_sources::PcmFrames;
 
+use common::{info, tone};
+
 const GUILD: u64 = 80;
 const CHANNEL: u64 = 81;
-
-fn info(j: &JoinInfo) -> ConnectionInfo {
-    ConnectionInfo {
-        endpoint: j.endpoint.clone(),
-        token: j.token.clone(),
-        session_id: j.session_id.clone(),
-        guild_id: GUILD,
-        channel_id: CHANNEL,
-        user_id: j.user_id.parse().expect("user id"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lossy_jittery_network_keeps_the_recording_whole_and_aligned() {
@@ -68,17 +60,7 @@ async fn lossy_jittery_network_keeps_the_recording_whole_and_aligned() {
     .await
     .expect("speaker");
     let frames = 250;
-    let tone: Vec<Vec<i16>> = (0..frames)
-        .map(|f| {
-            (0..960)
-                .flat_map(|i| {
-                    let v = ((2.0 * PI * 440.0 * (f * 960 + i) as f64 / 48_000.0).sin() * 10_000.0)
-                        as i16;
-                    [v, v]
-                })
-                .collect()
-        })
-        .collect();
+    let tone = tone(440.0, frames, 10_000.0);
     let played = speaker
         .play(
             PcmFrames::new(tone),

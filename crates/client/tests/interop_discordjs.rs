@@ -8,17 +8,20 @@
     reason = "test signal math on small sample counts and amplitudes"
 )]
 
-use std::f64::consts::PI;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::process::Command;
-use voxwire::{ConnectionInfo, PlayOptions, Transport, VoiceConfig, VoiceConnection};
-use voxwire_server::{JoinInfo, Server, ServerConfig};
+use voxwire::{PlayOptions, Transport, VoiceConfig, VoiceConnection};
+use voxwire_server::{Server, ServerConfig};
 use voxwire_sinks::{CallbackSink, CodecSet, DecodeConfig, DecodeSink};
 use voxwire_sources::PcmFrames;
+
+use common::{frequency, info, tone};
 
 const GUILD: u64 = 90;
 const CHANNEL: u64 = 91;
@@ -39,23 +42,6 @@ fn peers_available() -> bool {
         eprintln!("skipped: run `cargo xtask interop` to install @discordjs/voice");
     }
     installed
-}
-
-fn info(j: &JoinInfo) -> ConnectionInfo {
-    ConnectionInfo {
-        endpoint: j.endpoint.clone(),
-        token: j.token.clone(),
-        session_id: j.session_id.clone(),
-        guild_id: GUILD,
-        channel_id: CHANNEL,
-        user_id: j.user_id.parse().expect("user id"),
-    }
-}
-
-fn frequency(stereo: &[i16]) -> f64 {
-    let left: Vec<i16> = stereo.iter().step_by(2).copied().collect();
-    let crossings = left.windows(2).filter(|w| w[0] < 0 && w[1] >= 0).count();
-    crossings as f64 * 48_000.0 / left.len().max(1) as f64
 }
 
 fn djs_peer(server: &Server, ca: &Path, user: u64, args: &[&str]) -> tokio::process::Child {
@@ -169,17 +155,7 @@ async fn discordjs_hears_voxwire() {
     )
     .await
     .expect("connect");
-    let tone: Vec<Vec<i16>> = (0..150)
-        .map(|f| {
-            (0..960)
-                .flat_map(|i| {
-                    let v = ((2.0 * PI * 660.0 * (f * 960 + i) as f64 / 48_000.0).sin() * 12_000.0)
-                        as i16;
-                    [v, v]
-                })
-                .collect()
-        })
-        .collect();
+    let tone = tone(660.0, 150, 12_000.0);
     let playing = voxwire.play(PcmFrames::new(tone), PlayOptions::default()).await.expect("play");
     let stats = tokio::time::timeout(Duration::from_secs(40), playing.finished())
         .await

@@ -9,44 +9,22 @@
     reason = "test signal math on small sample counts and amplitudes"
 )]
 
-use std::f64::consts::PI;
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use voxwire::{ConnectionInfo, PlayOptions, Transport, VoiceConfig, VoiceConnection, VoiceEvent};
-use voxwire_server::{JoinInfo, Server, ServerConfig};
+use voxwire::{PlayOptions, Transport, VoiceConfig, VoiceConnection, VoiceEvent};
+use voxwire_server::{Server, ServerConfig};
 use voxwire_sinks::{CallbackSink, CodecSet};
+
+use common::{info, tone};
 use voxwire_sources::PcmFrames;
 
 const GUILD: u64 = 70;
 const CHANNEL: u64 = 71;
 const LISTENER: u64 = 301;
 const SPEAKER: u64 = 302;
-
-fn info(j: &JoinInfo) -> ConnectionInfo {
-    ConnectionInfo {
-        endpoint: j.endpoint.clone(),
-        token: j.token.clone(),
-        session_id: j.session_id.clone(),
-        guild_id: GUILD,
-        channel_id: CHANNEL,
-        user_id: j.user_id.parse().expect("user id"),
-    }
-}
-
-fn tone(frames: usize) -> Vec<Vec<i16>> {
-    (0..frames)
-        .map(|f| {
-            (0..960)
-                .flat_map(|i| {
-                    let v = ((2.0 * PI * 440.0 * (f * 960 + i) as f64 / 48_000.0).sin() * 10_000.0)
-                        as i16;
-                    [v, v]
-                })
-                .collect()
-        })
-        .collect()
-}
 
 struct Setup {
     server: Server,
@@ -96,8 +74,10 @@ async fn wait_for(conn: &mut VoiceConnection, what: impl Fn(&VoiceEvent) -> bool
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resumes_after_a_dropped_socket_and_audio_continues() {
     let Setup { server, listener, mut speaker, heard, .. } = setup().await;
-    let playing =
-        speaker.play(PcmFrames::new(tone(250)), PlayOptions::default()).await.expect("play");
+    let playing = speaker
+        .play(PcmFrames::new(tone(440.0, 250, 10_000.0)), PlayOptions::default())
+        .await
+        .expect("play");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         server.drop_connection(GUILD, CHANNEL, SPEAKER, 4015).await.expect("server up"),
@@ -124,8 +104,10 @@ async fn resumes_after_a_dropped_socket_and_audio_continues() {
 async fn moves_to_a_new_server_and_audio_continues() {
     let Setup { server, listener, mut speaker, heard, config } = setup().await;
     let _ = config;
-    let playing =
-        speaker.play(PcmFrames::new(tone(300)), PlayOptions::default()).await.expect("play");
+    let playing = speaker
+        .play(PcmFrames::new(tone(440.0, 300, 10_000.0)), PlayOptions::default())
+        .await
+        .expect("play");
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Discord announces a move with new VOICE_SERVER_UPDATE credentials.
     let moved = server.join(GUILD, CHANNEL, SPEAKER).await.expect("join");
