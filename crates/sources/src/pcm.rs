@@ -87,6 +87,19 @@ impl<R: Read + Send> MediaSource for PcmSource<R> {
     }
 }
 
+/// The shared body of the iterator sources: fills `frame` from the next item, or ends for good.
+fn next_item<I: Iterator>(
+    iter: &mut Option<I>,
+    fill: impl FnOnce(I::Item) -> Result<(), Error>,
+) -> Result<AudioRead, Error> {
+    let Some(item) = iter.as_mut().and_then(Iterator::next) else {
+        *iter = None;
+        return Ok(AudioRead::End);
+    };
+    fill(item)?;
+    Ok(AudioRead::Frame)
+}
+
 /// Plays PCM frames produced by an iterator. Each item is interleaved stereo, at most
 /// [`FRAME_LEN`](crate::FRAME_LEN) samples; a short one is padded with silence.
 ///
@@ -126,14 +139,7 @@ where
     }
 
     fn read_audio(&mut self, frame: &mut AudioFrame) -> Result<AudioRead, Error> {
-        let Some(iter) = self.iter.as_mut() else { return Ok(AudioRead::End) };
-        if let Some(item) = iter.next() {
-            frame.set_pcm(item.as_ref())?;
-            Ok(AudioRead::Frame)
-        } else {
-            self.iter = None;
-            Ok(AudioRead::End)
-        }
+        next_item(&mut self.iter, |item| frame.set_pcm(item.as_ref()))
     }
 
     fn is_finished(&self) -> bool {
@@ -173,14 +179,7 @@ where
     }
 
     fn read_audio(&mut self, frame: &mut AudioFrame) -> Result<AudioRead, Error> {
-        let Some(iter) = self.iter.as_mut() else { return Ok(AudioRead::End) };
-        if let Some(item) = iter.next() {
-            frame.set_opus(item.as_ref())?;
-            Ok(AudioRead::Frame)
-        } else {
-            self.iter = None;
-            Ok(AudioRead::End)
-        }
+        next_item(&mut self.iter, |item| frame.set_opus(item.as_ref()))
     }
 
     fn is_finished(&self) -> bool {

@@ -7,10 +7,8 @@
 
 use std::io::Read;
 
-use crate::pcm::{bytes_to_frame, read_full};
-use crate::{
-    AudioFrame, AudioKind, AudioRead, CHANNELS, Error, FRAME_BYTES, MediaSource, SAMPLE_RATE,
-};
+use crate::pcm::{PcmSource, read_full};
+use crate::{AudioFrame, AudioKind, AudioRead, CHANNELS, Error, MediaSource, SAMPLE_RATE};
 
 /// Size of the header [`write_header`] produces.
 pub const HEADER_LEN: usize = 44;
@@ -155,12 +153,13 @@ const MAX_HEADER: usize = 1 << 20;
 
 /// Plays a WAV stream of 48 kHz stereo 16-bit PCM without FFmpeg. Other formats are rejected
 /// with [`WavError::Unsupported`]; play them through FFmpeg instead.
+///
+/// After the header it is a [`PcmSource`] over the bytes read past the header, then the reader
+/// limited to the `data` chunk's length (unlimited when the header leaves it open, as streamed
+/// WAV does).
 #[derive(Debug)]
 pub struct WavSource<R> {
-    reader: Option<R>,
-    pending: Vec<u8>,
-    remaining: Option<u64>,
-    buf: Box<[u8; FRAME_BYTES]>,
+    pcm: PcmSource<std::io::Chain<std::io::Cursor<Vec<u8>>, std::io::Take<R>>>,
 }
 
 impl<R: Read + Send> WavSource<R> {
@@ -188,13 +187,11 @@ impl<R: Read + Send> WavSource<R> {
             }
             .into());
         }
-        let pending = head.get(header.data_offset..).unwrap_or_default().to_vec();
-        Ok(Self {
-            reader: Some(reader),
-            pending,
-            remaining: header.data_len.map(u64::from),
-            buf: Box::new([0; FRAME_BYTES]),
-        })
+        let data_len = header.data_len.map_or(u64::MAX, u64::from);
+        let mut pending = head.get(header.data_offset..).unwrap_or_default().to_vec();
+        pending.truncate(usize::try_from(data_len).unwrap_or(usize::MAX));
+        let rest = data_len - pending.len() as u64;
+        Ok(Self { pcm: PcmSource::new(std::io::Cursor::new(pending).chain(reader.take(rest))) })
     }
 }
 
@@ -204,32 +201,15 @@ impl<R: Read + Send> MediaSource for WavSource<R> {
     }
 
     fn read_audio(&mut self, frame: &mut AudioFrame) -> Result<AudioRead, Error> {
-        let Some(reader) = self.reader.as_mut() else { return Ok(AudioRead::End) };
-        let limit = self.remaining.map_or(FRAME_BYTES, |r| r.min(FRAME_BYTES as u64) as usize);
-        let from_pending = self.pending.len().min(limit);
-        self.buf[..from_pending].copy_from_slice(&self.pending[..from_pending]);
-        self.pending.drain(..from_pending);
-        let n = from_pending + read_full(reader, &mut self.buf[from_pending..limit])?;
-        if let Some(r) = self.remaining.as_mut() {
-            *r -= n as u64;
-        }
-        if n < FRAME_BYTES || self.remaining == Some(0) {
-            self.reader = None;
-        }
-        if n < 2 {
-            return Ok(AudioRead::End);
-        }
-        bytes_to_frame(&self.buf[..n], frame);
-        Ok(AudioRead::Frame)
+        self.pcm.read_audio(frame)
     }
 
     fn is_finished(&self) -> bool {
-        self.reader.is_none()
+        self.pcm.is_finished()
     }
 
     fn cleanup(&mut self) -> Result<(), Error> {
-        self.reader = None;
-        Ok(())
+        self.pcm.cleanup()
     }
 }
 
