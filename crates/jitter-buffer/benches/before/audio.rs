@@ -1,0 +1,653 @@
+//! The per-SSRC audio jitter buffer as it was before the integer-time hot path (frozen copy).
+
+use std::time::{Duration, Instant};
+
+use voxwire_rtp::{
+    ExtendedSeq, ExtendedTimestamp, RtpTimestamp, SeqNo, SeqUnwrapper, Ssrc, TimestampUnwrapper,
+};
+
+use super::delay::{AdaptiveConfig, DelayEstimator};
+
+/// A relative-transit jump larger than this (a timestamp or clock discontinuity) restarts the
+/// stream's timing.
+const TIMING_JUMP_NS: i64 = 3_000_000_000;
+
+/// One received audio packet, as the caller hands it in (after decryption). The payload is
+/// copied into the buffer's own reusable storage, so it only needs to live for the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AudioPacket<'a> {
+    /// RTP SSRC.
+    pub ssrc: Ssrc,
+    /// RTP sequence number.
+    pub seq: SeqNo,
+    /// RTP timestamp.
+    pub timestamp: RtpTimestamp,
+    /// The media payload (for Opus: one Opus packet).
+    pub payload: &'a [u8],
+}
+
+/// How the playout delay is chosen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlayoutDelay {
+    /// Track the delay distribution ([`AdaptiveConfig`]).
+    Adaptive(AdaptiveConfig),
+    /// A fixed delay above the fastest recent packet.
+    Fixed(Duration),
+}
+
+/// Configuration of an [`AudioJitterBuffer`]. Build with the `with_*` methods.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JitterBufferConfig {
+    /// RTP clock rate (48 000 for Opus).
+    pub clock_rate: u32,
+    /// RTP timestamp ticks per frame, used to place lost frames when nothing later is known
+    /// (960 = 20 ms of Opus).
+    pub frame_ticks: u32,
+    /// Number of frames the buffer holds (rounded up to a power of two, 4..=4096). Packets more
+    /// than this far ahead of the playout point restart the stream.
+    pub capacity: usize,
+    /// Largest payload accepted; larger ones are rejected. With `capacity`, this bounds memory.
+    pub max_payload: usize,
+    /// The delay policy.
+    pub delay: PlayoutDelay,
+    /// Smallest playout delay (above the fastest recent packet).
+    pub min_delay: Duration,
+    /// Largest playout delay.
+    pub max_delay: Duration,
+    /// Adaptive only: the delay a new stream starts with, before anything is known.
+    pub start_delay: Duration,
+}
+
+impl Default for JitterBufferConfig {
+    fn default() -> Self {
+        Self {
+            clock_rate: 48_000,
+            frame_ticks: 960,
+            capacity: 64,
+            max_payload: 1500,
+            delay: PlayoutDelay::Adaptive(AdaptiveConfig::default()),
+            min_delay: Duration::ZERO,
+            max_delay: Duration::from_millis(500),
+            start_delay: Duration::from_millis(40),
+        }
+    }
+}
+
+impl JitterBufferConfig {
+    /// Sets [`Self::clock_rate`] and [`Self::frame_ticks`].
+    #[must_use]
+    pub fn with_clock(mut self, clock_rate: u32, frame_ticks: u32) -> Self {
+        self.clock_rate = clock_rate;
+        self.frame_ticks = frame_ticks;
+        self
+    }
+
+    /// Sets [`Self::capacity`].
+    #[must_use]
+    pub fn with_capacity(mut self, frames: usize) -> Self {
+        self.capacity = frames;
+        self
+    }
+
+    /// Sets [`Self::max_payload`].
+    #[must_use]
+    pub fn with_max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
+        self
+    }
+
+    /// Sets [`Self::delay`].
+    #[must_use]
+    pub fn with_delay(mut self, delay: PlayoutDelay) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Sets [`Self::min_delay`] and [`Self::max_delay`].
+    #[must_use]
+    pub fn with_delay_range(mut self, min: Duration, max: Duration) -> Self {
+        self.min_delay = min;
+        self.max_delay = max.max(min);
+        self
+    }
+
+    /// Sets [`Self::start_delay`].
+    #[must_use]
+    pub fn with_start_delay(mut self, delay: Duration) -> Self {
+        self.start_delay = delay;
+        self
+    }
+}
+
+/// What [`AudioJitterBuffer::push`] did with a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Buffered for playout.
+    Buffered,
+    /// Already buffered or already played: ignored.
+    Duplicate,
+    /// Its frame was already played out or declared lost: too late, dropped.
+    Late,
+    /// A new SSRC, a sequence jump beyond the buffer or a timing discontinuity: the stream
+    /// restarted at this packet (anything buffered was dropped). Output timestamps stay
+    /// continuous through [`Frame::media_time`].
+    Restarted,
+    /// Larger than [`JitterBufferConfig::max_payload`]: dropped.
+    Rejected,
+}
+
+/// A frame due for playout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// SSRC of the stream.
+    pub ssrc: Ssrc,
+    /// Sequence number.
+    pub seq: SeqNo,
+    /// RTP timestamp as sent.
+    pub timestamp: RtpTimestamp,
+    /// Position in the output in clock ticks, continuous across stream restarts (SSRC resets,
+    /// sequence jumps): write frames at this position and recordings stay aligned.
+    pub media_time: u64,
+    /// The payload.
+    pub payload: &'a [u8],
+    /// When the packet arrived.
+    pub arrival: Instant,
+    /// When it was scheduled to play (`<=` the `now` it was returned at).
+    pub deadline: Instant,
+}
+
+/// A frame that did not arrive in time: conceal it, or recover it from the next packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LostFrame<'a> {
+    /// SSRC of the stream.
+    pub ssrc: Ssrc,
+    /// Sequence number of the missing frame.
+    pub seq: SeqNo,
+    /// Its RTP timestamp, interpolated between its neighbours.
+    pub timestamp: RtpTimestamp,
+    /// Its position in the output (see [`Frame::media_time`]).
+    pub media_time: u64,
+    /// The payload of the *next* frame (`seq + 1`) when it is already buffered: an Opus decoder
+    /// can rebuild the lost frame from its in-band FEC. The next frame is still returned as
+    /// [`Playout::Ready`] afterwards.
+    pub next_payload: Option<&'a [u8]>,
+    /// When the frame was due.
+    pub deadline: Instant,
+}
+
+/// The answer of [`AudioJitterBuffer::poll`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Playout<'a> {
+    /// The next frame, in order, due now.
+    Ready(Frame<'a>),
+    /// The next frame is missing and its time has come.
+    Lost(LostFrame<'a>),
+    /// Nothing is due yet: poll again at this time (or when a packet arrives).
+    Wait(Instant),
+    /// Nothing is buffered.
+    Empty,
+}
+
+/// Counters and the current delay of an [`AudioJitterBuffer`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitterStats {
+    /// Packets given to `push`.
+    pub received: u64,
+    /// Duplicates ignored.
+    pub duplicates: u64,
+    /// Packets that arrived after their frame was played or declared lost.
+    pub late: u64,
+    /// Frames returned as [`Playout::Ready`].
+    pub played: u64,
+    /// Of those, frames returned after their deadline (the packet itself came after its
+    /// deadline while nothing later was buffered, so playout stalled for it).
+    pub played_late: u64,
+    /// Frames returned as [`Playout::Lost`].
+    pub lost: u64,
+    /// Stream restarts.
+    pub restarts: u64,
+    /// Buffered frames dropped by a restart.
+    pub flushed: u64,
+    /// Packets rejected for size.
+    pub rejected: u64,
+    /// The current playout delay above the fastest recent packet.
+    pub playout_delay: Duration,
+    /// The delay the adaptive estimator aims for.
+    pub target_delay: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotState {
+    Empty,
+    Buffered,
+    Played,
+    Lost,
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    ext: i64,
+    state: SlotState,
+    /// Extended timestamp.
+    ts: i64,
+    wire_ts: RtpTimestamp,
+    /// Arrival, nanoseconds since the stream's epoch.
+    arrival_ns: i64,
+    payload: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+struct Stream {
+    ssrc: Ssrc,
+    seqs: SeqUnwrapper,
+    stamps: TimestampUnwrapper,
+    epoch: Instant,
+    /// Extended timestamp at the epoch.
+    ts0: i64,
+    /// Extended sequence number of the next frame to play.
+    next: i64,
+    highest: i64,
+    buffered: usize,
+    /// Extended timestamp of the last frame played or lost.
+    last_ts: Option<i64>,
+    /// `media_time = ext_ts - ts0 + media_base`.
+    media_base: i64,
+    /// Whether a frame was played or declared lost yet.
+    output_started: bool,
+    /// Last out-of-window packet behind the playout point (two in a row restart the stream).
+    stray: Option<i64>,
+}
+
+/// A per-SSRC audio jitter buffer with adaptive (or fixed) playout delay.
+///
+/// See the [crate docs](crate) for the call order. Storage is a ring of `capacity` slots, each
+/// with a reusable payload buffer: after warm-up, `push` and `poll` allocate nothing.
+#[derive(Clone, Debug)]
+pub struct AudioJitterBuffer {
+    config: JitterBufferConfig,
+    slots: Box<[Slot]>,
+    mask: i64,
+    stream: Option<Stream>,
+    est: DelayEstimator,
+    /// Current playout offset above the reference transit, ns.
+    offset_ns: i64,
+    stats: JitterStats,
+    /// For media-time continuity across restarts: end of the last output and when it was.
+    last_media_end: Option<(i64, Instant)>,
+    /// Duration of one frame, ns.
+    frame_ns: i64,
+    /// Playout delay range, ns: the configured one, capped by what the ring can hold.
+    delay_range: (i64, i64),
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Ring index of an extended sequence number.
+#[expect(clippy::cast_sign_loss, reason = "masked to 0..capacity, so never negative")]
+fn at(mask: i64, ext: i64) -> usize {
+    (ext & mask) as usize
+}
+
+/// Extended timestamp `ts` in nanoseconds after `ts0` at `clock_rate`.
+fn ts_to_ns(ts: i64, ts0: i64, clock_rate: u32) -> i64 {
+    let clock = i64::from(clock_rate.max(1));
+    // Fast path in i64 (any realistic stream); i128 only for absurd timestamp distances.
+    if let Some(v) = ts.checked_sub(ts0).and_then(|t| t.checked_mul(1_000_000_000)) {
+        return v / clock;
+    }
+    let ns = (i128::from(ts) - i128::from(ts0)) * 1_000_000_000 / i128::from(clock);
+    i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN / 4 } else { i64::MAX / 4 })
+}
+
+fn duration(ns: i64) -> Duration {
+    Duration::from_nanos(u64::try_from(ns).unwrap_or(0))
+}
+
+impl AudioJitterBuffer {
+    /// A buffer with this configuration. Allocates the slot ring once.
+    pub fn new(config: JitterBufferConfig) -> Self {
+        let cap = config.capacity.clamp(4, 4096).next_power_of_two();
+        let adaptive = match config.delay {
+            PlayoutDelay::Adaptive(a) => a,
+            PlayoutDelay::Fixed(_) => AdaptiveConfig::default(),
+        };
+        let slots = (0..cap)
+            .map(|_| Slot {
+                ext: i64::MIN,
+                state: SlotState::Empty,
+                ts: 0,
+                wire_ts: RtpTimestamp(0),
+                arrival_ns: 0,
+                payload: Vec::new(),
+            })
+            .collect();
+        let mut b = Self {
+            config,
+            slots,
+            mask: i64::try_from(cap).unwrap_or(4096) - 1,
+            stream: None,
+            est: DelayEstimator::new(adaptive),
+            offset_ns: 0,
+            stats: JitterStats::default(),
+            last_media_end: None,
+            frame_ns: 0,
+            delay_range: (0, 0),
+        };
+        b.frame_ns = ts_to_ns(i64::from(config.frame_ticks), 0, config.clock_rate);
+        let cap_ns = ts_to_ns(
+            b.mask.saturating_add(1).saturating_mul(i64::from(config.frame_ticks)),
+            0,
+            config.clock_rate,
+        );
+        let max = nanos(config.max_delay).min(cap_ns);
+        b.delay_range = (nanos(config.min_delay).min(max), max);
+        b.offset_ns = b.initial_offset();
+        b
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JitterBufferConfig {
+        &self.config
+    }
+
+    /// Number of slots (the configured capacity rounded up to a power of two).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Frames buffered and not yet played.
+    pub fn len(&self) -> usize {
+        self.stream.as_ref().map_or(0, |s| s.buffered)
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of payload storage currently allocated. Never exceeds
+    /// `capacity() * max_payload`, whatever the input.
+    pub fn payload_bytes_allocated(&self) -> usize {
+        self.slots.iter().map(|s| s.payload.capacity()).sum()
+    }
+
+    /// Counters and the current delay.
+    pub fn stats(&self) -> JitterStats {
+        let mut s = self.stats;
+        s.playout_delay = duration(self.offset_ns);
+        s.target_delay = duration(self.target_ns());
+        s
+    }
+
+    /// Takes in one packet that arrived at `now`.
+    pub fn push(&mut self, pkt: &AudioPacket<'_>, now: Instant) -> PushOutcome {
+        self.stats.received += 1;
+        if pkt.payload.len() > self.config.max_payload {
+            self.stats.rejected += 1;
+            return PushOutcome::Rejected;
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            self.restart(pkt, now);
+            return PushOutcome::Buffered;
+        };
+        if stream.ssrc != pkt.ssrc {
+            self.restart(pkt, now);
+            return PushOutcome::Restarted;
+        }
+        let ext = stream.seqs.unwrap(pkt.seq).get();
+        let ts = stream.stamps.unwrap(pkt.timestamp).get();
+        let arrival_ns = nanos(now.saturating_duration_since(stream.epoch));
+        let transit = arrival_ns.saturating_sub(ts_to_ns(ts, stream.ts0, self.config.clock_rate));
+        let cap = self.mask + 1;
+
+        if ext < stream.next && !stream.output_started && stream.highest - ext < cap {
+            // Nothing played yet and it still fits: the stream starts earlier than its first
+            // packet said.
+            stream.next = ext;
+        }
+        if ext < stream.next {
+            if ext < stream.next - cap {
+                // Far behind the window: a very late packet, or a stream that restarted with a
+                // lower sequence number. Two consecutive ones mean the latter.
+                if stream.stray == Some(ext - 1) {
+                    self.restart(pkt, now);
+                    return PushOutcome::Restarted;
+                }
+                stream.stray = Some(ext);
+                self.stats.late += 1;
+                return PushOutcome::Late;
+            }
+            let slot = &self.slots[at(self.mask, ext)];
+            if slot.ext == ext && slot.state == SlotState::Played {
+                self.stats.duplicates += 1;
+                return PushOutcome::Duplicate;
+            }
+            self.stats.late += 1;
+            self.est.add(transit, arrival_ns);
+            self.grow();
+            return PushOutcome::Late;
+        }
+        if ext - stream.next >= cap {
+            self.restart(pkt, now);
+            return PushOutcome::Restarted;
+        }
+        if self.est.min_transit().is_some_and(|m| (transit - m).abs() > TIMING_JUMP_NS) {
+            self.restart(pkt, now);
+            return PushOutcome::Restarted;
+        }
+        stream.stray = None;
+        let slot = &mut self.slots[at(self.mask, ext)];
+        if slot.ext == ext && slot.state == SlotState::Buffered {
+            self.stats.duplicates += 1;
+            return PushOutcome::Duplicate;
+        }
+        slot.ext = ext;
+        slot.state = SlotState::Buffered;
+        slot.ts = ts;
+        slot.wire_ts = pkt.timestamp;
+        slot.arrival_ns = arrival_ns;
+        super::fill(&mut slot.payload, pkt.payload);
+        stream.buffered += 1;
+        stream.highest = stream.highest.max(ext);
+        self.est.add(transit, arrival_ns);
+        self.grow();
+        PushOutcome::Buffered
+    }
+
+    /// What to do at `now`: play a frame, conceal a lost one, wait, or nothing buffered.
+    ///
+    /// Call it until it returns [`Playout::Wait`] or [`Playout::Empty`]; call it again at the
+    /// `Wait` deadline or after the next `push`.
+    pub fn poll(&mut self, now: Instant) -> Playout<'_> {
+        let Some(stream) = self.stream.as_ref() else { return Playout::Empty };
+        if stream.buffered == 0 {
+            return Playout::Empty;
+        }
+        let next = stream.next;
+        let idx = at(self.mask, next);
+        if self.slots[idx].ext == next && self.slots[idx].state == SlotState::Buffered {
+            let ts = self.slots[idx].ts;
+            let deadline = self.deadline(ts, now);
+            if now < deadline {
+                return Playout::Wait(deadline);
+            }
+            if now > deadline + Duration::from_millis(1) {
+                self.stats.played_late += 1;
+            }
+            self.stats.played += 1;
+            let media_time = self.advance(ts, now);
+            let Some(stream) = self.stream.as_mut() else { return Playout::Empty };
+            stream.buffered -= 1;
+            let (ssrc, epoch) = (stream.ssrc, stream.epoch);
+            let slot = &mut self.slots[idx];
+            slot.state = SlotState::Played;
+            return Playout::Ready(Frame {
+                ssrc,
+                seq: ExtendedSeq(next).wire(),
+                timestamp: slot.wire_ts,
+                media_time,
+                payload: &slot.payload,
+                arrival: epoch + duration(slot.arrival_ns),
+                deadline,
+            });
+        }
+
+        // The next frame is missing: find the next one buffered (there is one: buffered > 0).
+        let Some(later) = (next + 1..=stream.highest).find(|e| {
+            self.slots[at(self.mask, *e)].ext == *e
+                && self.slots[at(self.mask, *e)].state == SlotState::Buffered
+        }) else {
+            return Playout::Empty;
+        };
+        let later_ts = self.slots[at(self.mask, later)].ts;
+        let ts = match stream.last_ts {
+            // Interpolate between the last frame out and the next one in.
+            Some(last) => last + (later_ts - last) / (later - next + 1),
+            None => later_ts - (later - next) * i64::from(self.config.frame_ticks),
+        };
+        let deadline = self.deadline(ts, now);
+        if now < deadline {
+            return Playout::Wait(deadline);
+        }
+        self.stats.lost += 1;
+        let media_time = self.advance(ts, now);
+        let Some(stream) = self.stream.as_ref() else { return Playout::Empty };
+        let ssrc = stream.ssrc;
+        let slot = &mut self.slots[idx];
+        slot.ext = next;
+        slot.state = SlotState::Lost;
+        slot.ts = ts;
+        let next_idx = at(self.mask, next + 1);
+        let n = &self.slots[next_idx];
+        let next_payload =
+            (n.ext == next + 1 && n.state == SlotState::Buffered).then_some(&n.payload[..]);
+        Playout::Lost(LostFrame {
+            ssrc,
+            seq: ExtendedSeq(next).wire(),
+            timestamp: ExtendedTimestamp(ts).wire(),
+            media_time,
+            next_payload,
+            deadline,
+        })
+    }
+
+    /// Drops everything buffered and forgets the stream (the next packet starts a new one).
+    /// Media time stays continuous.
+    pub fn clear(&mut self) {
+        if let Some(s) = self.stream.take() {
+            self.stats.flushed += s.buffered as u64;
+        }
+        for s in &mut *self.slots {
+            s.ext = i64::MIN;
+            s.state = SlotState::Empty;
+        }
+        self.est.reset();
+        self.offset_ns = self.initial_offset();
+    }
+
+    fn restart(&mut self, pkt: &AudioPacket<'_>, now: Instant) {
+        if self.stream.is_some() {
+            self.stats.restarts += 1;
+        }
+        self.clear();
+        let mut seqs = SeqUnwrapper::new();
+        let mut stamps = TimestampUnwrapper::new();
+        let ext = seqs.unwrap(pkt.seq).get();
+        let ts = stamps.unwrap(pkt.timestamp).get();
+        // Continue the output timeline from where it was, plus the wall time since, rounded
+        // to whole frames.
+        let media_base = match self.last_media_end {
+            Some((end, at)) => {
+                let gap = i128::from(nanos(now.saturating_duration_since(at)))
+                    * i128::from(self.config.clock_rate)
+                    / 1_000_000_000;
+                let frame = i64::from(self.config.frame_ticks.max(1));
+                let gap = i64::try_from(gap).unwrap_or(i64::MAX / 4) / frame * frame;
+                end.saturating_add(gap)
+            }
+            None => 0,
+        };
+        self.stream = Some(Stream {
+            ssrc: pkt.ssrc,
+            seqs,
+            stamps,
+            epoch: now,
+            ts0: ts,
+            next: ext,
+            highest: ext,
+            buffered: 1,
+            last_ts: None,
+            media_base,
+            stray: None,
+            output_started: false,
+        });
+        let slot = &mut self.slots[at(self.mask, ext)];
+        slot.ext = ext;
+        slot.state = SlotState::Buffered;
+        slot.ts = ts;
+        slot.wire_ts = pkt.timestamp;
+        slot.arrival_ns = 0;
+        super::fill(&mut slot.payload, pkt.payload);
+        self.est.add(0, 0);
+        self.grow();
+    }
+
+    /// Marks the next frame as done; returns its media time.
+    fn advance(&mut self, ts: i64, now: Instant) -> u64 {
+        let frame_ns = self.frame_ns;
+        let Some(stream) = self.stream.as_mut() else { return 0 };
+        stream.next += 1;
+        stream.output_started = true;
+        stream.last_ts = Some(ts);
+        let media = (ts - stream.ts0).saturating_add(stream.media_base);
+        self.last_media_end = Some((media.saturating_add(i64::from(self.config.frame_ticks)), now));
+        // Shrink towards the target, no faster than the configured rate.
+        let target = self.target_ns();
+        if target < self.offset_ns {
+            self.offset_ns = (self.offset_ns - self.est.shrink_step(frame_ns)).max(target);
+        }
+        u64::try_from(media).unwrap_or(0)
+    }
+
+    /// Grows the playout delay to the target at once.
+    fn grow(&mut self) {
+        self.offset_ns = self.offset_ns.max(self.target_ns());
+    }
+
+    fn initial_offset(&self) -> i64 {
+        match self.config.delay {
+            PlayoutDelay::Fixed(d) => nanos(d),
+            PlayoutDelay::Adaptive(_) => self.clamp_delay(nanos(self.config.start_delay)),
+        }
+    }
+
+    fn target_ns(&self) -> i64 {
+        match self.config.delay {
+            PlayoutDelay::Fixed(d) => nanos(d),
+            PlayoutDelay::Adaptive(_) => self.clamp_delay(self.est.target_ns()),
+        }
+    }
+
+    fn clamp_delay(&self, ns: i64) -> i64 {
+        ns.clamp(self.delay_range.0, self.delay_range.1)
+    }
+
+    /// Timestamp (extended) to nanoseconds since the stream's epoch timestamp.
+    fn ts_to_ns(&self, ts: i64) -> i64 {
+        ts_to_ns(ts, self.stream.as_ref().map_or(0, |s| s.ts0), self.config.clock_rate)
+    }
+
+    /// When the frame with extended timestamp `ts` is due (`now` without a stream, which the
+    /// callers rule out).
+    fn deadline(&self, ts: i64, now: Instant) -> Instant {
+        let Some(stream) = self.stream.as_ref() else { return now };
+        let at = self
+            .ts_to_ns(ts)
+            .saturating_add(self.est.min_transit().unwrap_or(0))
+            .saturating_add(self.offset_ns);
+        stream.epoch + duration(at)
+    }
+}
