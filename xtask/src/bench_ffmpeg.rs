@@ -1,7 +1,10 @@
-//! `cargo xtask bench ffmpeg-pool [--seconds N] [--players N] [--per-core N]`: runs the
-//! `bench_pool` example of voxwire-ffmpeg (100 players of distinct generated 3-minute MP3s,
-//! then 100 players of one shared MP3, each read in real time) and leaves `report.md` and
-//! `plot.svg` in `target/bench-ffmpeg-pool/`.
+//! `cargo xtask bench ffmpeg-pool [--seconds N] [--players N] [--per-core N] [--hard-cap N]
+//! [--segment S] [--read-ahead S] [--only distinct|shared] [--ffmpeg PATH]`: runs the `bench_pool`
+//! example of voxwire-ffmpeg (100 players of distinct generated 3-minute MP3s, then 100 players
+//! of one shared MP3, each scenario in a fresh process, each player read in real time) and
+//! leaves `report.md` (peak PSS, RSS sum and USS of the process plus its `ffmpeg` children; late
+//! packets; CPU) and `plot.svg` (`ffmpeg` processes, memory and starving players over time) in
+//! `target/bench-ffmpeg-pool/`.
 
 use crate::setup;
 use crate::util::{Cmd, Fail, root};
@@ -12,12 +15,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), Fail> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let value = it.next().ok_or_else(|| Fail::new(format!("{a} takes a value")))?;
-        if value.parse::<u64>().is_err() {
+        let numeric = !matches!(a.as_str(), "--only" | "--ffmpeg");
+        if numeric && value.parse::<u64>().is_err() {
             return Err(Fail::new(format!("{a} takes a whole number")));
         }
         match a.as_str() {
             "--seconds" => seconds.clone_from(value),
-            "--players" | "--per-core" => rest.extend([a.clone(), value.clone()]),
+            "--players" | "--per-core" | "--hard-cap" | "--segment" | "--read-ahead" | "--only"
+            | "--ffmpeg" => rest.extend([a.clone(), value.clone()]),
             other => {
                 return Err(Fail::new(format!("unknown option `{other}` for bench ffmpeg-pool")));
             }

@@ -1,16 +1,26 @@
 //! Whole-system benchmark of the pool (run by `cargo xtask bench ffmpeg-pool`).
 //!
-//! Two scenarios, each with `--players` concurrent players reading Opus packets in real time
-//! (one packet per 20 ms, each player's clock starting at its first packet) for `--seconds`:
+//! Two scenarios, each in a fresh process of its own (so that one cannot inherit the other's
+//! heap), each with `--players` concurrent players reading Opus packets in real time for
+//! `--seconds` (packet k of a player is due 20 ms * k after its first packet):
 //! 1. distinct: every player streams its own generated MP3 (segmented streaming, nothing cached);
 //! 2. shared: every player plays the same MP3 through the transcode-once cache.
 //!
-//! A sampler records, every 100 ms, the live FFmpeg children and the memory of this process
-//! plus its children: RSS (what `/proc/<pid>/status` says; shared library pages are counted
-//! once per process), PSS (shared pages divided among their users) and private (USS) bytes.
-//! Writes `report.md` and `plot.svg` to `--out`.
+//! A sampler records, every `--sample-ms`, the live FFmpeg children and the memory of this
+//! process plus all of them, read from `/proc/<pid>/smaps_rollup`:
+//! - PSS (the primary measure): each page divided by the number of processes mapping it;
+//! - RSS sum: each process's resident pages, so a shared library page counts once per process;
+//! - USS (private): `Private_Clean + Private_Dirty`, the pages only that process maps.
+//!
+//! Real time is checked, not assumed: a packet that was not there at the tick it was due is
+//! late; the report counts late packets, underrun ticks, players that ever starved, how far any
+//! player fell behind, and how late the 20 ms loop itself woke up.
+//!
+//! Writes `report.md` and `plot.svg` (FFmpeg processes, memory and starving players over time)
+//! to `--out`.
 #![expect(
     clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
     clippy::type_complexity,
     clippy::similar_names,
     reason = "plot arithmetic on small counts; the plot's series table reads best inline"
@@ -19,36 +29,69 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use voxwire_ffmpeg::{Input, OpusConfig, PacketReader, Pool, PoolConfig, Priority, StreamConfig};
+use voxwire_ffmpeg::{
+    Input, OpusConfig, PacketReader, Pool, PoolConfig, Priority, StreamConfig, ToolsConfig,
+};
 
+const TICK: Duration = Duration::from_millis(20);
+/// Targets of peak PSS (process plus FFmpeg children), in MiB.
+const TARGET_DISTINCT_MB: f64 = 100.0;
+const TARGET_SHARED_MB: f64 = 30.0;
+
+#[derive(Clone)]
 struct Args {
     per_core: usize,
+    hard_cap: usize,
     players: usize,
     seconds: u64,
     track_seconds: u64,
+    segment: u64,
+    first_segment_ms: u64,
+    read_ahead: u64,
+    sample_ms: u64,
+    ffmpeg: Option<PathBuf>,
+    scenario: Option<String>,
+    only: Option<String>,
     out: PathBuf,
 }
 
 fn parse_args() -> Args {
     let mut a = Args {
-        per_core: 2,
+        per_core: 1,
+        hard_cap: 8,
         players: 100,
         seconds: 30,
         track_seconds: 180,
+        segment: 20,
+        first_segment_ms: 2000,
+        read_ahead: 6,
+        sample_ms: 50,
+        ffmpeg: None,
+        scenario: None,
+        only: None,
         out: PathBuf::from("target/bench-ffmpeg-pool"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().unwrap_or_default();
+        let n = || v.parse::<u64>().unwrap_or_else(|_| panic!("{k} takes a whole number"));
         match k.as_str() {
-            "--per-core" => a.per_core = v.parse().expect("--per-core N"),
-            "--players" => a.players = v.parse().expect("--players N"),
-            "--seconds" => a.seconds = v.parse().expect("--seconds N"),
-            "--track-seconds" => a.track_seconds = v.parse().expect("--track-seconds N"),
+            "--per-core" => a.per_core = n() as usize,
+            "--hard-cap" => a.hard_cap = n() as usize,
+            "--players" => a.players = n() as usize,
+            "--seconds" => a.seconds = n(),
+            "--track-seconds" => a.track_seconds = n(),
+            "--segment" => a.segment = n(),
+            "--first-segment-ms" => a.first_segment_ms = n(),
+            "--read-ahead" => a.read_ahead = n(),
+            "--sample-ms" => a.sample_ms = n().max(10),
+            "--ffmpeg" => a.ffmpeg = Some(PathBuf::from(v)),
+            "--scenario" => a.scenario = Some(v),
+            "--only" => a.only = Some(v),
             "--out" => a.out = PathBuf::from(v),
             other => panic!("unknown option {other}"),
         }
@@ -105,15 +148,16 @@ fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
+/// One sample of the process tree, bytes.
 #[derive(Clone, Copy, Default)]
 struct Sample {
     t: f64,
     children: usize,
     rss: u64,
     pss: u64,
-    private: u64,
-    self_rss: u64,
-    anon: u64,
+    uss: u64,
+    self_pss: u64,
+    starving: usize,
 }
 
 fn kb_field(text: &str, field: &str) -> u64 {
@@ -125,66 +169,128 @@ fn kb_field(text: &str, field: &str) -> u64 {
         * 1024
 }
 
-/// (rss, pss, private, anonymous) of one process, in bytes.
-fn memory(pid: &str) -> (u64, u64, u64, u64) {
+/// (rss, pss, uss) of one process, in bytes; zeros when it is gone.
+fn memory(pid: &str) -> (u64, u64, u64) {
     let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
-        return (0, 0, 0, 0);
+        return (0, 0, 0);
     };
     (
         kb_field(&s, "Rss:"),
         kb_field(&s, "Pss:"),
         kb_field(&s, "Private_Clean:") + kb_field(&s, "Private_Dirty:"),
-        kb_field(&s, "Anonymous:"),
     )
+}
+
+/// FFmpeg processes on the machine that are not ours: they share library pages with our
+/// children and so lower our PSS.
+fn foreign_ffmpeg(ours: &[u32]) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| !ours.contains(pid))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "ffmpeg")
+        })
+        .count()
+}
+
+/// CPU seconds used by this process and by its children that were reaped (all of them, once
+/// the scenario is over), from `/proc/self/stat` (utime, stime, cutime, cstime).
+fn cpu_seconds() -> f64 {
+    let ticks: u64 = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_owned();
+            // After the command name: state is field 3, utime..cstime are fields 14..=17.
+            Some(
+                rest.split_whitespace()
+                    .skip(11)
+                    .take(4)
+                    .filter_map(|v| v.parse::<u64>().ok())
+                    .sum(),
+            )
+        })
+        .unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    ticks as f64 / 100.0
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+struct Sampled {
+    samples: Vec<Sample>,
+    foreign_max: usize,
 }
 
 fn sampler(
     pool: Pool,
     stop: Arc<AtomicBool>,
+    starving: Arc<AtomicUsize>,
     start: Instant,
-) -> std::thread::JoinHandle<Vec<Sample>> {
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        while !stop.load(Ordering::Relaxed) {
-            let stats = pool.stats();
-            let (mut rss, mut pss, mut private, _) = memory("self");
-            let self_rss = rss;
-            // Anonymous memory of the children plus all of our own RSS: what the pool costs
-            // beyond FFmpeg's read-only, reclaimable library pages.
-            let mut anon = rss;
-            for pid in &stats.child_pids {
-                let (r, p, u, a) = memory(&pid.to_string());
-                rss += r;
-                pss += p;
-                private += u;
-                anon += a;
+    every: Duration,
+) -> std::thread::JoinHandle<Sampled> {
+    std::thread::Builder::new()
+        .name("sampler".into())
+        .stack_size(128 * 1024)
+        .spawn(move || {
+            let mut out = Sampled { samples: Vec::new(), foreign_max: 0 };
+            let mut next = Instant::now();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let stats = pool.stats();
+                let (mut rss, mut pss, mut uss) = memory("self");
+                let self_pss = pss;
+                for pid in &stats.child_pids {
+                    let (r, p, u) = memory(&pid.to_string());
+                    rss += r;
+                    pss += p;
+                    uss += u;
+                }
+                if n.is_multiple_of(10) {
+                    out.foreign_max = out.foreign_max.max(foreign_ffmpeg(&stats.child_pids));
+                }
+                n += 1;
+                out.samples.push(Sample {
+                    t: start.elapsed().as_secs_f64(),
+                    children: stats.live_children,
+                    rss,
+                    pss,
+                    uss,
+                    self_pss,
+                    starving: starving.load(Ordering::Relaxed),
+                });
+                next += every;
+                if let Some(d) = next.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(d);
+                }
             }
-            out.push(Sample {
-                t: start.elapsed().as_secs_f64(),
-                children: stats.live_children,
-                rss,
-                pss,
-                private,
-                self_rss,
-                anon,
-            });
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        out
-    })
+            out
+        })
+        .unwrap()
 }
 
-struct Outcome {
-    name: &'static str,
-    samples: Vec<Sample>,
-    spawned: u64,
-    peak_children: usize,
-    waited: u64,
-    first_packet_max: Duration,
-    first_packet_median: Duration,
-    underruns: u64,
+/// What the players saw.
+#[derive(Default)]
+struct Playback {
+    /// Time from the scenario's start to each player's first packet, sorted.
+    first: Vec<Duration>,
     packets: u64,
-    wall: Duration,
+    /// Packets that were not there at the tick they were due.
+    late_packets: u64,
+    /// (player, tick) pairs where a due packet was missing.
+    underrun_ticks: u64,
+    /// Players with at least one late packet.
+    players_late: usize,
+    /// The furthest any player fell behind its schedule.
+    max_behind: Duration,
+    /// How late the 20 ms loop itself woke up at worst, and how often by more than a tick.
+    tick_lag_max: Duration,
+    ticks_lagged: u64,
+    ticks: u64,
 }
 
 /// Reads every player in real time from one 20 ms tick loop (like a voice send loop).
@@ -192,44 +298,66 @@ fn play_all(
     mut readers: Vec<PacketReader>,
     seconds: u64,
     start: Instant,
-) -> (Vec<Duration>, u64, u64) {
+    starving: &AtomicUsize,
+) -> Playback {
     let want = seconds * 50;
     let n = readers.len();
-    let mut started: Vec<Option<(Instant, u64)>> = vec![None; n];
-    let mut first = vec![Duration::ZERO; n];
+    let mut t0: Vec<Option<Instant>> = vec![None; n];
     let mut read = vec![0u64; n];
+    // Packets below this index were already counted late.
+    let mut late_upto = vec![0u64; n];
     let mut done = vec![false; n];
-    let (mut underruns, mut packets) = (0u64, 0u64);
+    let mut first = vec![Duration::ZERO; n];
+    let mut pb = Playback::default();
     let mut tick = Instant::now();
-    while done.iter().any(|d| !d) {
-        tick += Duration::from_millis(20);
+    let mut remaining = n;
+    while remaining > 0 {
+        tick += TICK;
         if let Some(d) = tick.checked_duration_since(Instant::now()) {
             std::thread::sleep(d);
         }
         let now = Instant::now();
+        let lag = now.saturating_duration_since(tick);
+        pb.tick_lag_max = pb.tick_lag_max.max(lag);
+        pb.ticks += 1;
+        if lag >= TICK {
+            pb.ticks_lagged += 1;
+        }
+        let mut starving_now = 0;
         for i in 0..n {
             if done[i] {
                 continue;
             }
-            // Packets due by now since this player's first packet.
-            let due = started[i]
-                .map_or(1, |(t0, _)| (now.duration_since(t0).as_millis() / 20) as u64 + 1)
+            // Packets due by now: packet k is due at t0 + 20 ms * k.
+            let due = t0[i]
+                .map_or(1, |t| (now.duration_since(t).as_millis() / TICK.as_millis()) as u64 + 1)
                 .min(want);
             while read[i] < due && !done[i] {
                 match readers[i].try_next_packet() {
                     Poll::Ready(Ok(Some(_))) => {
-                        if started[i].is_none() {
-                            started[i] = Some((now, 0));
+                        if t0[i].is_none() {
+                            t0[i] = Some(now);
                             first[i] = now.duration_since(start);
                         }
                         read[i] += 1;
-                        packets += 1;
+                        pb.packets += 1;
                     }
                     Poll::Ready(Ok(None)) => done[i] = true,
                     Poll::Ready(Err(e)) => panic!("player {i}: {e}"),
                     Poll::Pending => {
-                        if started[i].is_some() {
-                            underruns += 1;
+                        if let Some(t) = t0[i] {
+                            pb.underrun_ticks += 1;
+                            starving_now += 1;
+                            if late_upto[i] == 0 && due > read[i] {
+                                pb.players_late += 1;
+                            }
+                            let from = late_upto[i].max(read[i]);
+                            pb.late_packets += due.saturating_sub(from);
+                            late_upto[i] = late_upto[i].max(due);
+                            // Packet `read[i]` was due at t + 20 ms * read[i].
+                            let due_at = t + TICK * read[i] as u32;
+                            pb.max_behind =
+                                pb.max_behind.max(now.saturating_duration_since(due_at));
                         }
                         break;
                     }
@@ -238,41 +366,130 @@ fn play_all(
             if read[i] >= want {
                 done[i] = true;
             }
+            if done[i] {
+                remaining -= 1;
+            }
         }
+        starving.store(starving_now, Ordering::Relaxed);
     }
     drop(readers);
-    (first, underruns, packets)
+    first.sort();
+    pb.first = first;
+    pb
 }
 
-fn scenario(
-    name: &'static str,
-    pool: &Pool,
-    make: impl Fn(usize) -> PacketReader,
-    players: usize,
-    seconds: u64,
-) -> Outcome {
+/// What one scenario process writes for the parent: `key value` lines, then samples.
+fn run_scenario(args: &Args, name: &str) {
+    let inputs = generate(&args.out.join("inputs"), args.players, args.track_seconds);
+    let cfg = OpusConfig::new();
+    let mut tools = ToolsConfig::new();
+    if let Some(p) = &args.ffmpeg {
+        tools = tools.ffmpeg(p);
+    }
+    let pool =
+        Pool::new(PoolConfig::new().tools(tools).per_core(args.per_core).hard_cap(args.hard_cap));
+    let stream = StreamConfig::new()
+        .segment(Some(Duration::from_secs(args.segment)))
+        .first_segment(Duration::from_millis(args.first_segment_ms))
+        .read_ahead(Duration::from_secs(args.read_ahead));
+    let load_before = loadavg();
     let stop = Arc::new(AtomicBool::new(false));
+    let starving = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
-    let sampler = sampler(pool.clone(), Arc::clone(&stop), start);
-    let readers: Vec<PacketReader> = (0..players).map(make).collect();
-    let (mut first, underruns, packets) = play_all(readers, seconds, start);
+    let sampler = sampler(
+        pool.clone(),
+        Arc::clone(&stop),
+        Arc::clone(&starving),
+        start,
+        Duration::from_millis(args.sample_ms),
+    );
+    let readers: Vec<PacketReader> = (0..args.players)
+        .map(|i| match name {
+            "distinct" => pool.stream(Input::File(inputs[i].clone()), &cfg, &stream).unwrap(),
+            _ => pool.play(Input::File(inputs[0].clone()), &cfg, Priority::Playback).unwrap(),
+        })
+        .collect();
+    let pb = play_all(readers, args.seconds, start, &starving);
     let wall = start.elapsed();
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let samples = sampler.join().unwrap();
-    first.sort();
+    let cpu = cpu_seconds();
+    let sampled = sampler.join().unwrap();
     let stats = pool.stats();
-    Outcome {
-        name,
-        samples,
-        spawned: stats.spawned_total,
-        peak_children: stats.peak_children,
-        waited: stats.jobs_waited,
-        first_packet_max: first.last().copied().unwrap_or_default(),
-        first_packet_median: first.get(first.len() / 2).copied().unwrap_or_default(),
-        underruns,
-        packets,
-        wall,
+    let mut s = String::new();
+    let pct = |q: usize| pb.first.get(pb.first.len() * q / 100).copied().unwrap_or_default();
+    let kv: [(&str, String); 18] = [
+        ("cpu", cpu.to_string()),
+        ("worker_limit", pool.worker_limit().to_string()),
+        ("spawned", stats.spawned_total.to_string()),
+        ("peak_children", stats.peak_children.to_string()),
+        ("jobs_queued", stats.jobs_waited.to_string()),
+        ("first_median", pct(50).as_secs_f64().to_string()),
+        ("first_max", pb.first.last().copied().unwrap_or_default().as_secs_f64().to_string()),
+        ("packets", pb.packets.to_string()),
+        ("late_packets", pb.late_packets.to_string()),
+        ("underrun_ticks", pb.underrun_ticks.to_string()),
+        ("players_late", pb.players_late.to_string()),
+        ("max_behind", pb.max_behind.as_secs_f64().to_string()),
+        ("tick_lag_max", pb.tick_lag_max.as_secs_f64().to_string()),
+        ("ticks_lagged", format!("{}/{}", pb.ticks_lagged, pb.ticks)),
+        ("wall", wall.as_secs_f64().to_string()),
+        ("foreign_ffmpeg", sampled.foreign_max.to_string()),
+        ("load_before", load_before.replace(' ', "/")),
+        ("load_after", loadavg().replace(' ', "/")),
+    ];
+    for (k, v) in kv {
+        let _ = writeln!(s, "{k} {v}");
+    }
+    for x in &sampled.samples {
+        let _ = writeln!(
+            s,
+            "sample {:.3} {} {} {} {} {} {}",
+            x.t, x.children, x.rss, x.pss, x.uss, x.self_pss, x.starving
+        );
+    }
+    std::fs::write(args.out.join(format!("{name}.txt")), s).unwrap();
+}
+
+/// A scenario's results as read back by the parent.
+struct Outcome {
+    name: &'static str,
+    kv: Vec<(String, String)>,
+    samples: Vec<Sample>,
+}
+
+impl Outcome {
+    fn get(&self, k: &str) -> &str {
+        self.kv.iter().find(|(a, _)| a == k).map_or("?", |(_, v)| v.as_str())
+    }
+
+    fn secs(&self, k: &str) -> f64 {
+        self.get(k).parse().unwrap_or(f64::NAN)
+    }
+
+    fn load(name: &'static str, path: &Path) -> Self {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut o = Self { name, kv: Vec::new(), samples: Vec::new() };
+        for line in text.lines() {
+            let mut w = line.split_whitespace();
+            match (w.next(), w.next()) {
+                (Some("sample"), Some(t)) => {
+                    let v: Vec<u64> = w.map(|x| x.parse().unwrap()).collect();
+                    o.samples.push(Sample {
+                        t: t.parse().unwrap(),
+                        children: v[0] as usize,
+                        rss: v[1],
+                        pss: v[2],
+                        uss: v[3],
+                        self_pss: v[4],
+                        starving: v[5] as usize,
+                    });
+                }
+                (Some(k), Some(v)) => o.kv.push((k.to_owned(), v.to_owned())),
+                _ => {}
+            }
+        }
+        o
     }
 }
 
@@ -285,28 +502,33 @@ fn peak(o: &Outcome, f: impl Fn(&Sample) -> u64) -> f64 {
 }
 
 fn svg(outcomes: &[Outcome]) -> String {
-    let (w, h, pad) = (900.0, 260.0, 50.0);
+    let (w, h, pad) = (900.0, 230.0, 50.0);
+    let panels_per = 3.0;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n",
-        h * outcomes.len() as f64 * 2.0
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        h * outcomes.len() as f64 * panels_per
     );
     let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
     let mut y0 = 0.0;
     for o in outcomes {
         let tmax = o.samples.last().map_or(1.0, |x| x.t).max(1.0);
-        let panels: [(&str, Vec<(&str, Box<dyn Fn(&Sample) -> f64>)>); 2] = [
+        let panels: [(&str, Vec<(&str, Box<dyn Fn(&Sample) -> f64>)>); 3] = [
             (
                 "FFmpeg processes alive",
-                vec![("children", Box::new(|x: &Sample| x.children as f64))],
+                vec![("FFmpeg children", Box::new(|x: &Sample| x.children as f64))],
             ),
             (
-                "memory of process + children (MB)",
+                "memory of process + FFmpeg children (MiB)",
                 vec![
-                    ("RSS", Box::new(|x: &Sample| mb(x.rss))),
                     ("PSS", Box::new(|x: &Sample| mb(x.pss))),
-                    ("private", Box::new(|x: &Sample| mb(x.private))),
-                    ("own+anon", Box::new(|x: &Sample| mb(x.anon))),
+                    ("RSS sum", Box::new(|x: &Sample| mb(x.rss))),
+                    ("USS", Box::new(|x: &Sample| mb(x.uss))),
+                    ("own PSS", Box::new(|x: &Sample| mb(x.self_pss))),
                 ],
+            ),
+            (
+                "players missing a due packet",
+                vec![("starving players", Box::new(|x: &Sample| x.starving as f64))],
             ),
         ];
         for (title, series) in panels {
@@ -315,7 +537,7 @@ fn svg(outcomes: &[Outcome]) -> String {
                     * 1.1;
             let _ = writeln!(
                 s,
-                "<text x=\"{pad}\" y=\"{}\" font-weight=\"bold\">{}: {title} (max axis {vmax:.1}, {tmax:.0} s)</text>",
+                "<text x=\"{pad}\" y=\"{}\" font-weight=\"bold\">{}: {title} (axis 0 to {vmax:.1}; time 0 to {tmax:.0} s)</text>",
                 y0 + 20.0,
                 o.name
             );
@@ -335,18 +557,18 @@ fn svg(outcomes: &[Outcome]) -> String {
                 let c = colors[k % colors.len()];
                 let _ = writeln!(
                     s,
-                    "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.5\" points=\"{}\"/>",
+                    "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.2\" points=\"{}\"/>",
                     pts.join(" ")
                 );
                 let _ = writeln!(
                     s,
                     "<text x=\"{}\" y=\"{}\" fill=\"{c}\">{label}</text>",
-                    x_a + 10.0 + 80.0 * k as f64,
+                    x_a + 10.0 + 120.0 * k as f64,
                     y_a + ph + 18.0
                 );
             }
-            let _ = writeln!(s, "<text x=\"{}\" y=\"{}\">{vmax:.0}</text>", 5.0, y_a + 10.0);
-            let _ = writeln!(s, "<text x=\"{}\" y=\"{}\">0</text>", 30.0, y_a + ph);
+            let _ = writeln!(s, "<text x=\"5\" y=\"{}\">{vmax:.0}</text>", y_a + 10.0);
+            let _ = writeln!(s, "<text x=\"30\" y=\"{}\">0</text>", y_a + ph);
             y0 += h;
         }
     }
@@ -354,83 +576,118 @@ fn svg(outcomes: &[Outcome]) -> String {
     s
 }
 
-fn main() {
-    let args = parse_args();
-    std::fs::create_dir_all(&args.out).unwrap();
-    let inputs = generate(&args.out.join("inputs"), args.players, args.track_seconds);
-    let cfg = OpusConfig::new();
-    let mut outcomes = Vec::new();
-
-    eprintln!("distinct: {} players, {} s each", args.players, args.seconds);
-    let pool = Pool::new(PoolConfig::new().per_core(args.per_core));
-    let stream = StreamConfig::new();
-    outcomes.push(scenario(
-        "distinct",
-        &pool,
-        |i| pool.stream(Input::File(inputs[i].clone()), &cfg, &stream).unwrap(),
-        args.players,
-        args.seconds,
-    ));
-    pool.shutdown();
-    drop(pool);
-
-    eprintln!("shared: {} players of one track, {} s each", args.players, args.seconds);
-    let pool = Pool::new(PoolConfig::new().per_core(args.per_core));
-    outcomes.push(scenario(
-        "shared",
-        &pool,
-        |_| pool.play(Input::File(inputs[0].clone()), &cfg, Priority::Playback).unwrap(),
-        args.players,
-        args.seconds,
-    ));
-
+fn report(args: &Args, outcomes: &[Outcome]) -> String {
     let mut r = String::new();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let _ = writeln!(r, "# ffmpeg-pool bench\n");
     let _ = writeln!(
         r,
-        "{} players, {} s of each {} s MP3 read in real time; worker limit {} ({} cores).\n",
+        "{} players, {} s of each {} s MP3 read in real time, 64 kbit/s stereo Opus; {} cores, \
+         worker limit {} (per core {}, hard cap {}); streaming in {} s segments after a first of \
+         {} ms, refilled below {} s of read-ahead; memory sampled every {} ms. Each scenario ran \
+         in a fresh process.\n",
         args.players,
         args.seconds,
         args.track_seconds,
-        pool.worker_limit(),
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        cores,
+        outcomes.first().map_or("?", |o| o.get("worker_limit")),
+        args.per_core,
+        args.hard_cap,
+        args.segment,
+        args.first_segment_ms,
+        args.read_ahead,
+        args.sample_ms,
     );
+    let _ = writeln!(r, "## Memory (peak over the run, MiB)\n");
     let _ = writeln!(
         r,
-        "| scenario | peak RSS sum MB | peak PSS sum MB | peak private MB | peak own RSS + children anon MB | peak own RSS MB | FFmpeg spawned | peak alive | jobs queued | first packet median / max | underruns | packets | wall s |"
+        "| scenario | PSS: process + FFmpeg children | target | RSS sum | USS (private) | own PSS | FFmpeg spawned | FFmpeg alive at peak | other FFmpeg on the machine |"
     );
-    let _ = writeln!(
-        r,
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-    );
-    for o in &outcomes {
+    let _ = writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for o in outcomes {
+        let pss = peak(o, |x| x.pss);
+        let target = if o.name == "distinct" { TARGET_DISTINCT_MB } else { TARGET_SHARED_MB };
+        let verdict = if pss < target { "met" } else { "missed" };
         let _ = writeln!(
             r,
-            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.2} s / {:.2} s | {} | {} | {:.1} |",
+            "| {} | **{pss:.1}** | < {target:.0} ({verdict}) | {:.1} | {:.1} | {:.1} | {} | {} | {} |",
             o.name,
             peak(o, |x| x.rss),
-            peak(o, |x| x.pss),
-            peak(o, |x| x.private),
-            peak(o, |x| x.anon),
-            peak(o, |x| x.self_rss),
-            o.spawned,
-            o.peak_children,
-            o.waited,
-            o.first_packet_median.as_secs_f64(),
-            o.first_packet_max.as_secs_f64(),
-            o.underruns,
-            o.packets,
-            o.wall.as_secs_f64()
+            peak(o, |x| x.uss),
+            peak(o, |x| x.self_pss),
+            o.get("spawned"),
+            o.get("peak_children"),
+            o.get("foreign_ffmpeg"),
+        );
+    }
+    let _ = writeln!(r, "\n## Real time\n");
+    let _ = writeln!(
+        r,
+        "| scenario | packets read | late packets | players that starved | underrun ticks | furthest behind | first packet median / max | loop woke late (max, ticks > 20 ms) | wall s | CPU s (process + FFmpeg) | CPU per played stream | load before / after |"
+    );
+    let _ =
+        writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for o in outcomes {
+        let _ = writeln!(
+            r,
+            "| {} | {} | {} | {} | {} | {:.2} s | {:.2} s / {:.2} s | {:.0} ms, {} | {:.1} | {:.1} | {:.2} % of a core | {} / {} |",
+            o.name,
+            o.get("packets"),
+            o.get("late_packets"),
+            o.get("players_late"),
+            o.get("underrun_ticks"),
+            o.secs("max_behind"),
+            o.secs("first_median"),
+            o.secs("first_max"),
+            o.secs("tick_lag_max") * 1000.0,
+            o.get("ticks_lagged"),
+            o.secs("wall"),
+            o.secs("cpu"),
+            100.0 * o.secs("cpu") / (o.secs("packets") * 0.02),
+            o.get("load_before").replace('/', " "),
+            o.get("load_after").replace('/', " "),
         );
     }
     let _ = writeln!(
         r,
-        "\nRSS sum: this process's RSS plus each child's, so shared library pages are counted once per \
-         FFmpeg process. PSS divides shared pages among the processes mapping them. Private: pages only that \
-         process maps. Own RSS + children anon: all of this process's resident memory plus the children's \
-         anonymous (heap, stack, dirty) pages, leaving out FFmpeg's file-backed library pages, which the page cache \
-         shares and can reclaim. Targets: distinct < 100 MB, shared < 30 MB."
+        "\nPSS (proportional set size) divides every page among the processes that map it, so \
+         the sum over this process and its FFmpeg children counts FFmpeg's shared libraries once \
+         in all, as long as no other FFmpeg runs on the machine (one that does takes a share of \
+         those pages and lowers ours: see the last memory column). RSS sum counts a shared page \
+         once per process mapping it. USS counts only pages private to each process. A packet \
+         is late when it was not there at the 20 ms tick it was due (packet k of a player is \
+         due 20 ms * k after its first); a player that starved had at least one late packet. \
+         The loop's own lateness is the reader's, not the pool's: a packet due during a late \
+         wake-up but present by then is not late. CPU is this process's plus its reaped \
+         children's (`/proc/self/stat`), divided by the audio played: the share of one core a \
+         real-time stream costs, read-ahead that was encoded but not played included."
     );
+    r
+}
+
+fn main() {
+    let args = parse_args();
+    std::fs::create_dir_all(&args.out).unwrap();
+    if let Some(name) = &args.scenario {
+        run_scenario(&args, name);
+        return;
+    }
+    generate(&args.out.join("inputs"), args.players, args.track_seconds);
+    let mut outcomes = Vec::new();
+    for name in ["distinct", "shared"] {
+        if args.only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        eprintln!("{name}: {} players, {} s each", args.players, args.seconds);
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(std::env::args().skip(1))
+            .args(["--scenario", name])
+            .status()
+            .unwrap();
+        assert!(status.success(), "scenario {name} failed: {status}");
+        outcomes.push(Outcome::load(name, &args.out.join(format!("{name}.txt"))));
+    }
+    let r = report(&args, &outcomes);
     std::fs::write(args.out.join("report.md"), &r).unwrap();
     std::fs::write(args.out.join("plot.svg"), svg(&outcomes)).unwrap();
     print!("{r}");
