@@ -150,25 +150,19 @@ fn run<B: Buffer>(jb: &mut B, sched: &[(u32, Duration)], payload: &[u8], t0: Ins
     black_box(out);
 }
 
-/// Pushes the schedule, polling at each arrival and at each `Wait` deadline before the next
-/// arrival, then plays out what is left.
-fn run_realistic<B: Buffer>(
-    jb: &mut B,
-    sched: &[(u32, Duration)],
-    payload: &[u8],
-    t0: Instant,
-    ssrc: u32,
-) {
+/// Pushes the schedule (arrival times as the receive loop has them: `Instant`s), polling at
+/// each arrival and at each `Wait` deadline before the next arrival, then plays out what is
+/// left.
+fn run_realistic<B: Buffer>(jb: &mut B, sched: &[(u32, Instant)], payload: &[u8], ssrc: u32) {
     let mut out = 0u32;
     let mut wake: Option<Instant> = None;
-    for (i, at) in sched {
-        let now = t0 + *at;
+    for &(i, now) in sched {
         while let Some(w) = wake.filter(|w| *w <= now) {
             let (sum, next) = jb.drain(w);
             out = out.wrapping_add(sum);
             wake = next;
         }
-        jb.push(*i, ssrc, payload, now);
+        jb.push(i, ssrc, payload, now);
         let (sum, next) = jb.drain(now);
         out = out.wrapping_add(sum);
         wake = next;
@@ -243,17 +237,18 @@ fn audio(c: &mut Criterion) {
     g.finish();
 
     let payload = [0x5Au8; 160];
-    let sched = realistic_schedule();
     let t0 = Instant::now();
+    let sched: Vec<(u32, Instant)> =
+        realistic_schedule().into_iter().map(|(i, at)| (i, t0 + at)).collect();
     let mut g = c.benchmark_group("audio_realistic");
     g.throughput(Throughput::Elements(sched.len() as u64));
     let mut warm = AudioJitterBuffer::new(JitterBufferConfig::default());
-    run_realistic(&mut warm, &sched, &payload, t0, 0);
-    bench_warm(&mut g, "adaptive", &warm, |jb, s| run_realistic(jb, &sched, &payload, t0, s));
+    run_realistic(&mut warm, &sched, &payload, 0);
+    bench_warm(&mut g, "adaptive", &warm, |jb, s| run_realistic(jb, &sched, &payload, s));
     let mut warm = before::AudioJitterBuffer::new(before::JitterBufferConfig::default());
-    run_realistic(&mut warm, &sched, &payload, t0, 0);
+    run_realistic(&mut warm, &sched, &payload, 0);
     bench_warm(&mut g, "before_adaptive", &warm, |jb, s| {
-        run_realistic(jb, &sched, &payload, t0, s);
+        run_realistic(jb, &sched, &payload, s);
     });
     g.finish();
 }

@@ -10,7 +10,7 @@ use crate::delay::{AdaptiveConfig, DelayEstimator};
 
 /// A relative-transit jump larger than this (a timestamp or clock discontinuity) restarts the
 /// stream's timing.
-const TIMING_JUMP_NS: i64 = 3_000_000_000;
+const TIMING_JUMP_NS: u64 = 3_000_000_000;
 
 /// One received audio packet, as the caller hands it in (after decryption). The payload is
 /// copied into the buffer's own reusable storage, so it only needs to live for the call.
@@ -232,9 +232,45 @@ struct Slot {
     /// Extended timestamp.
     ts: i64,
     wire_ts: RtpTimestamp,
-    /// Arrival, nanoseconds since the stream's epoch.
-    arrival_ns: i64,
-    payload: Vec<u8>,
+    /// Send time: the timestamp in nanoseconds after the stream's epoch timestamp (computed
+    /// once at push, so that `poll` only adds).
+    send_ns: i64,
+    /// Arrival (not before the stream's epoch).
+    arrival: Option<Instant>,
+    payload: Payload,
+}
+
+/// A slot's payload: storage that is reused and only ever grows, to exactly the largest
+/// payload seen (so memory bounds hold), and the length of the payload in it. Storing a
+/// payload of a size seen before is one comparison and one `memcpy`.
+#[derive(Clone, Debug, Default)]
+struct Payload {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Payload {
+    #[inline]
+    fn set(&mut self, data: &[u8]) {
+        if self.buf.len() < data.len() {
+            self.grow(data.len());
+        }
+        if let Some(dst) = self.buf.get_mut(..data.len()) {
+            dst.copy_from_slice(data);
+        }
+        self.len = data.len();
+    }
+
+    #[cold]
+    fn grow(&mut self, len: usize) {
+        self.buf.reserve_exact(len - self.buf.len());
+        self.buf.resize(len, 0);
+    }
+
+    #[inline]
+    fn get(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -242,7 +278,8 @@ struct Stream {
     ssrc: Ssrc,
     seqs: SeqUnwrapper,
     stamps: TimestampUnwrapper,
-    epoch: Instant,
+    /// The stream's epoch (its first arrival) and the time conversions.
+    clock: Clock,
     /// Extended timestamp at the epoch.
     ts0: i64,
     /// Extended sequence number of the next frame to play.
@@ -257,6 +294,17 @@ struct Stream {
     output_started: bool,
     /// Last out-of-window packet behind the playout point (two in a row restart the stream).
     stray: Option<i64>,
+}
+
+impl Stream {
+    /// Marks the next frame (extended timestamp `ts`) as done; returns its media time.
+    #[inline]
+    fn advance(&mut self, ts: i64) -> i64 {
+        self.next += 1;
+        self.output_started = true;
+        self.last_ts = Some(ts);
+        (ts - self.ts0).saturating_add(self.media_base)
+    }
 }
 
 /// A per-SSRC audio jitter buffer with adaptive (or fixed) playout delay.
@@ -275,11 +323,16 @@ pub struct AudioJitterBuffer {
     stats: JitterStats,
     /// For media-time continuity across restarts: end of the last output and when it was.
     last_media_end: Option<(i64, Instant)>,
-    /// Duration of one frame, ns.
-    frame_ns: i64,
     /// Playout delay range, ns: the configured one, capped by what the ring can hold.
     delay_range: (i64, i64),
+    /// Longest shrink of the playout delay per played frame, ns.
+    shrink_ns: i64,
+    /// The fixed delay in ns, for [`PlayoutDelay::Fixed`].
+    fixed_ns: Option<i64>,
 }
+
+/// A frame played more than this after its deadline counts as played late.
+const LATE_NS: i64 = 1_000_000;
 
 fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
@@ -306,6 +359,59 @@ fn duration(ns: i64) -> Duration {
     Duration::from_nanos(u64::try_from(ns).unwrap_or(0))
 }
 
+/// A stream's time base: `Instant`s in and out, nanoseconds after the epoch inside.
+///
+/// Each `Instant` subtraction or addition is an out-of-line call with carries between seconds
+/// and nanoseconds, and a push with its polls would need several. The clock remembers the last
+/// `now` it converted and the last deadline it produced: the polls that follow a push at the
+/// same `now`, the poll at a `Wait` deadline, and the frame played at that deadline then
+/// convert nothing, and a packet costs about one conversion each way.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    epoch: Instant,
+    /// The last `now` converted, with its nanoseconds.
+    seen: (Instant, i64),
+    /// The last deadline produced, with its nanoseconds.
+    due: (Instant, i64),
+}
+
+impl Clock {
+    fn new(epoch: Instant) -> Self {
+        Self { epoch, seen: (epoch, 0), due: (epoch, 0) }
+    }
+
+    /// `t` in nanoseconds after the epoch, negative if before it.
+    #[inline]
+    fn ns(&mut self, t: Instant) -> i64 {
+        if t == self.seen.0 {
+            return self.seen.1;
+        }
+        if t == self.due.0 {
+            return self.due.1;
+        }
+        let ns = match t.checked_duration_since(self.epoch) {
+            Some(d) => nanos(d),
+            None => nanos(self.epoch.duration_since(t)).saturating_neg(),
+        };
+        self.seen = (t, ns);
+        ns
+    }
+
+    /// The instant `ns` (not negative) nanoseconds after the epoch.
+    #[inline]
+    fn at(&mut self, ns: i64) -> Instant {
+        if ns == self.due.1 {
+            return self.due.0;
+        }
+        if ns == self.seen.1 && ns < i64::MAX {
+            return self.seen.0;
+        }
+        let t = self.epoch + duration(ns);
+        self.due = (t, ns);
+        t
+    }
+}
+
 impl AudioJitterBuffer {
     /// A buffer with this configuration. Allocates the slot ring once.
     pub fn new(config: JitterBufferConfig) -> Self {
@@ -320,8 +426,9 @@ impl AudioJitterBuffer {
                 state: SlotState::Empty,
                 ts: 0,
                 wire_ts: RtpTimestamp(0),
-                arrival_ns: 0,
-                payload: Vec::new(),
+                send_ns: 0,
+                arrival: None,
+                payload: Payload::default(),
             })
             .collect();
         let mut b = Self {
@@ -333,10 +440,14 @@ impl AudioJitterBuffer {
             offset_ns: 0,
             stats: JitterStats::default(),
             last_media_end: None,
-            frame_ns: 0,
             delay_range: (0, 0),
+            shrink_ns: 0,
+            fixed_ns: match config.delay {
+                PlayoutDelay::Fixed(d) => Some(nanos(d)),
+                PlayoutDelay::Adaptive(_) => None,
+            },
         };
-        b.frame_ns = ts_to_ns(i64::from(config.frame_ticks), 0, config.clock_rate);
+        let frame_ns = ts_to_ns(i64::from(config.frame_ticks), 0, config.clock_rate);
         let cap_ns = ts_to_ns(
             b.mask.saturating_add(1).saturating_mul(i64::from(config.frame_ticks)),
             0,
@@ -344,6 +455,7 @@ impl AudioJitterBuffer {
         );
         let max = nanos(config.max_delay).min(cap_ns);
         b.delay_range = (nanos(config.min_delay).min(max), max);
+        b.shrink_ns = b.est.shrink_step(frame_ns);
         b.offset_ns = b.initial_offset();
         b
     }
@@ -371,7 +483,7 @@ impl AudioJitterBuffer {
     /// Bytes of payload storage currently allocated. Never exceeds
     /// `capacity() * max_payload`, whatever the input.
     pub fn payload_bytes_allocated(&self) -> usize {
-        self.slots.iter().map(|s| s.payload.capacity()).sum()
+        self.slots.iter().map(|s| s.payload.buf.capacity()).sum()
     }
 
     /// Counters and the current delay.
@@ -399,8 +511,9 @@ impl AudioJitterBuffer {
         }
         let ext = stream.seqs.unwrap(pkt.seq).get();
         let ts = stream.stamps.unwrap(pkt.timestamp).get();
-        let arrival_ns = nanos(now.saturating_duration_since(stream.epoch));
-        let transit = arrival_ns.saturating_sub(ts_to_ns(ts, stream.ts0, self.config.clock_rate));
+        let arrival_ns = stream.clock.ns(now).max(0);
+        let send_ns = ts_to_ns(ts, stream.ts0, self.config.clock_rate);
+        let transit = arrival_ns.saturating_sub(send_ns);
         let cap = self.mask + 1;
 
         if ext < stream.next && !stream.output_started && stream.highest - ext < cap {
@@ -434,7 +547,7 @@ impl AudioJitterBuffer {
             self.restart(pkt, now);
             return PushOutcome::Restarted;
         }
-        if self.est.min_transit().is_some_and(|m| (transit - m).abs() > TIMING_JUMP_NS) {
+        if self.est.min_transit().is_some_and(|m| transit.abs_diff(m) > TIMING_JUMP_NS) {
             self.restart(pkt, now);
             return PushOutcome::Restarted;
         }
@@ -448,8 +561,9 @@ impl AudioJitterBuffer {
         slot.state = SlotState::Buffered;
         slot.ts = ts;
         slot.wire_ts = pkt.timestamp;
-        slot.arrival_ns = arrival_ns;
-        crate::fill(&mut slot.payload, pkt.payload);
+        slot.send_ns = send_ns;
+        slot.arrival = Some(now.max(stream.clock.epoch));
+        slot.payload.set(pkt.payload);
         stream.buffered += 1;
         stream.highest = stream.highest.max(ext);
         self.est.add(transit, arrival_ns);
@@ -462,26 +576,32 @@ impl AudioJitterBuffer {
     /// Call it until it returns [`Playout::Wait`] or [`Playout::Empty`]; call it again at the
     /// `Wait` deadline or after the next `push`.
     pub fn poll(&mut self, now: Instant) -> Playout<'_> {
-        let Some(stream) = self.stream.as_ref() else { return Playout::Empty };
+        // Each frame is due at its send time + the reference transit + the playout offset.
+        let reference = self.est.min_transit().unwrap_or(0);
+        let offset = self.offset_ns;
+        let due = |send_ns: i64| send_ns.saturating_add(reference).saturating_add(offset).max(0);
+        let Some(stream) = self.stream.as_mut() else { return Playout::Empty };
         if stream.buffered == 0 {
             return Playout::Empty;
         }
         let next = stream.next;
+        let now_ns = stream.clock.ns(now);
         let idx = at(self.mask, next);
-        if self.slots[idx].ext == next && self.slots[idx].state == SlotState::Buffered {
-            let ts = self.slots[idx].ts;
-            let deadline = self.deadline(ts, now);
-            if now < deadline {
+        let slot = &self.slots[idx];
+        if slot.ext == next && slot.state == SlotState::Buffered {
+            let due_ns = due(slot.send_ns);
+            let deadline = stream.clock.at(due_ns);
+            if now_ns < due_ns {
                 return Playout::Wait(deadline);
             }
-            if now > deadline + Duration::from_millis(1) {
+            if now_ns - due_ns > LATE_NS {
                 self.stats.played_late += 1;
             }
             self.stats.played += 1;
-            let media_time = self.advance(ts, now);
-            let Some(stream) = self.stream.as_mut() else { return Playout::Empty };
             stream.buffered -= 1;
-            let (ssrc, epoch) = (stream.ssrc, stream.epoch);
+            let (ssrc, epoch) = (stream.ssrc, stream.clock.epoch);
+            let media = stream.advance(slot.ts);
+            let media_time = self.played(media, now);
             let slot = &mut self.slots[idx];
             slot.state = SlotState::Played;
             return Playout::Ready(Frame {
@@ -489,16 +609,16 @@ impl AudioJitterBuffer {
                 seq: ExtendedSeq(next).wire(),
                 timestamp: slot.wire_ts,
                 media_time,
-                payload: &slot.payload,
-                arrival: epoch + duration(slot.arrival_ns),
+                payload: slot.payload.get(),
+                arrival: slot.arrival.unwrap_or(epoch),
                 deadline,
             });
         }
 
         // The next frame is missing: find the next one buffered (there is one: buffered > 0).
         let Some(later) = (next + 1..=stream.highest).find(|e| {
-            self.slots[at(self.mask, *e)].ext == *e
-                && self.slots[at(self.mask, *e)].state == SlotState::Buffered
+            let s = &self.slots[at(self.mask, *e)];
+            s.ext == *e && s.state == SlotState::Buffered
         }) else {
             return Playout::Empty;
         };
@@ -508,22 +628,22 @@ impl AudioJitterBuffer {
             Some(last) => last + (later_ts - last) / (later - next + 1),
             None => later_ts - (later - next) * i64::from(self.config.frame_ticks),
         };
-        let deadline = self.deadline(ts, now);
-        if now < deadline {
+        let due_ns = due(ts_to_ns(ts, stream.ts0, self.config.clock_rate));
+        let deadline = stream.clock.at(due_ns);
+        if now_ns < due_ns {
             return Playout::Wait(deadline);
         }
-        self.stats.lost += 1;
-        let media_time = self.advance(ts, now);
-        let Some(stream) = self.stream.as_ref() else { return Playout::Empty };
         let ssrc = stream.ssrc;
+        let media = stream.advance(ts);
+        self.stats.lost += 1;
+        let media_time = self.played(media, now);
         let slot = &mut self.slots[idx];
         slot.ext = next;
         slot.state = SlotState::Lost;
         slot.ts = ts;
-        let next_idx = at(self.mask, next + 1);
-        let n = &self.slots[next_idx];
+        let n = &self.slots[at(self.mask, next + 1)];
         let next_payload =
-            (n.ext == next + 1 && n.state == SlotState::Buffered).then_some(&n.payload[..]);
+            (n.ext == next + 1 && n.state == SlotState::Buffered).then_some(n.payload.get());
         Playout::Lost(LostFrame {
             ssrc,
             seq: ExtendedSeq(next).wire(),
@@ -574,7 +694,7 @@ impl AudioJitterBuffer {
             ssrc: pkt.ssrc,
             seqs,
             stamps,
-            epoch: now,
+            clock: Clock::new(now),
             ts0: ts,
             next: ext,
             highest: ext,
@@ -589,30 +709,28 @@ impl AudioJitterBuffer {
         slot.state = SlotState::Buffered;
         slot.ts = ts;
         slot.wire_ts = pkt.timestamp;
-        slot.arrival_ns = 0;
-        crate::fill(&mut slot.payload, pkt.payload);
+        slot.send_ns = 0;
+        slot.arrival = Some(now);
+        slot.payload.set(pkt.payload);
         self.est.add(0, 0);
         self.grow();
     }
 
-    /// Marks the next frame as done; returns its media time.
-    fn advance(&mut self, ts: i64, now: Instant) -> u64 {
-        let frame_ns = self.frame_ns;
-        let Some(stream) = self.stream.as_mut() else { return 0 };
-        stream.next += 1;
-        stream.output_started = true;
-        stream.last_ts = Some(ts);
-        let media = (ts - stream.ts0).saturating_add(stream.media_base);
+    /// A frame with media time `media` went out (played or lost) at `now`: remembers the end
+    /// of the output and shrinks the delay towards the target, no faster than the configured
+    /// rate. Returns the media time.
+    #[inline]
+    fn played(&mut self, media: i64, now: Instant) -> u64 {
         self.last_media_end = Some((media.saturating_add(i64::from(self.config.frame_ticks)), now));
-        // Shrink towards the target, no faster than the configured rate.
         let target = self.target_ns();
         if target < self.offset_ns {
-            self.offset_ns = (self.offset_ns - self.est.shrink_step(frame_ns)).max(target);
+            self.offset_ns = (self.offset_ns - self.shrink_ns).max(target);
         }
         u64::try_from(media).unwrap_or(0)
     }
 
     /// Grows the playout delay to the target at once.
+    #[inline]
     fn grow(&mut self) {
         self.offset_ns = self.offset_ns.max(self.target_ns());
     }
@@ -624,30 +742,15 @@ impl AudioJitterBuffer {
         }
     }
 
+    #[inline]
     fn target_ns(&self) -> i64 {
-        match self.config.delay {
-            PlayoutDelay::Fixed(d) => nanos(d),
-            PlayoutDelay::Adaptive(_) => self.clamp_delay(self.est.target_ns()),
+        match self.fixed_ns {
+            Some(d) => d,
+            None => self.clamp_delay(self.est.target_ns()),
         }
     }
 
     fn clamp_delay(&self, ns: i64) -> i64 {
         ns.clamp(self.delay_range.0, self.delay_range.1)
-    }
-
-    /// Timestamp (extended) to nanoseconds since the stream's epoch timestamp.
-    fn ts_to_ns(&self, ts: i64) -> i64 {
-        ts_to_ns(ts, self.stream.as_ref().map_or(0, |s| s.ts0), self.config.clock_rate)
-    }
-
-    /// When the frame with extended timestamp `ts` is due (`now` without a stream, which the
-    /// callers rule out).
-    fn deadline(&self, ts: i64, now: Instant) -> Instant {
-        let Some(stream) = self.stream.as_ref() else { return now };
-        let at = self
-            .ts_to_ns(ts)
-            .saturating_add(self.est.min_transit().unwrap_or(0))
-            .saturating_add(self.offset_ns);
-        stream.epoch + duration(at)
     }
 }

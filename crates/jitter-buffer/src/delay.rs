@@ -20,7 +20,6 @@
     reason = "ring sizes, window lengths and counts here are at most 2^16"
 )]
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Width of one histogram bin.
@@ -65,12 +64,21 @@ impl Default for AdaptiveConfig {
 
 /// The delay statistics of one stream. All times are nanoseconds relative to the stream's
 /// epoch (its first arrival and first timestamp).
+///
+/// Per sample, [`Self::add`] does a constant amount of integer work plus one histogram update,
+/// and every [`QUANTILE_EVERY`] samples a scan of the histogram's lower bins; the target that
+/// the buffer reads per frame is kept up to date there, so reading it costs a load.
 #[derive(Clone, Debug)]
 pub(crate) struct DelayEstimator {
     config: AdaptiveConfig,
-    /// Windowed minimum of relative transit.
+    /// Windowed minimum of relative transit: one minimum per bucket of arrival time.
     buckets: [i64; MIN_BUCKETS],
     bucket_index: i64,
+    /// Arrival times `start..end` fall into the current bucket (empty before the first
+    /// sample), so that only a sample in a new bucket divides.
+    bucket_span: (i64, i64),
+    /// The current bucket's slot in `buckets`.
+    current: usize,
     older_min: i64,
     min_transit: i64,
     hist: Box<[f64; BINS]>,
@@ -78,18 +86,33 @@ pub(crate) struct DelayEstimator {
     total: f64,
     samples: u32,
     quantile_ns: i64,
-    /// Monotonic queue for the sliding maximum: (sample index, jitter), jitter decreasing.
-    window: VecDeque<(u64, i64)>,
+    /// Monotonic queue for the sliding maximum: (sample index, jitter), jitter decreasing,
+    /// in a ring of a power-of-two size of at least `span`. Entries `head..tail` (counters,
+    /// masked to index the ring).
+    window: Box<[(u64, i64)]>,
+    head: usize,
+    tail: usize,
     index: u64,
+    /// The target jitter delay, kept up to date by `add` and `reset`.
+    target_ns: i64,
+    /// The configuration, range-checked once: window span in samples, forgetting divisor,
+    /// quantile, margin in ns.
+    span: u64,
+    forget: f64,
+    quantile: f64,
+    margin_ns: i64,
 }
 
 impl DelayEstimator {
     pub(crate) fn new(config: AdaptiveConfig) -> Self {
         let window = config.window.clamp(1, 4096);
+        let margin_ns = i64::try_from(config.margin.as_nanos()).unwrap_or(i64::MAX);
         Self {
             config,
             buckets: [i64::MAX; MIN_BUCKETS],
             bucket_index: i64::MIN,
+            bucket_span: (0, 0),
+            current: 0,
             older_min: i64::MAX,
             min_transit: i64::MAX,
             hist: Box::new([0.0; BINS]),
@@ -97,8 +120,15 @@ impl DelayEstimator {
             total: 0.0,
             samples: 0,
             quantile_ns: 0,
-            window: VecDeque::with_capacity(window),
+            window: vec![(0, 0); window.next_power_of_two()].into_boxed_slice(),
+            head: 0,
+            tail: 0,
             index: 0,
+            target_ns: margin_ns,
+            span: window as u64,
+            forget: config.forget.clamp(0.5, 1.0),
+            quantile: config.quantile.clamp(0.0, 1.0),
+            margin_ns,
         }
     }
 
@@ -106,6 +136,8 @@ impl DelayEstimator {
     pub(crate) fn reset(&mut self) {
         self.buckets = [i64::MAX; MIN_BUCKETS];
         self.bucket_index = i64::MIN;
+        self.bucket_span = (0, 0);
+        self.current = 0;
         self.older_min = i64::MAX;
         self.min_transit = i64::MAX;
         self.hist.fill(0.0);
@@ -113,17 +145,21 @@ impl DelayEstimator {
         self.total = 0.0;
         self.samples = 0;
         self.quantile_ns = 0;
-        self.window.clear();
+        self.head = 0;
+        self.tail = 0;
         self.index = 0;
+        self.target_ns = self.margin_ns;
     }
 
     /// The reference (fastest recent) relative transit, if any sample was seen.
+    #[inline]
     pub(crate) fn min_transit(&self) -> Option<i64> {
         (self.min_transit != i64::MAX).then_some(self.min_transit)
     }
 
     /// Adds one sample: `transit` = arrival minus send time (both relative to the epoch),
     /// `arrival` = arrival relative to the epoch. Returns the sample's jitter delay.
+    #[inline]
     pub(crate) fn add(&mut self, transit: i64, arrival: i64) -> i64 {
         self.update_min(transit, arrival);
         let jitter = transit.saturating_sub(self.min_transit).max(0);
@@ -133,7 +169,7 @@ impl DelayEstimator {
         let bin = usize::try_from(jitter / BIN_NS).unwrap_or(BINS - 1).min(BINS - 1);
         self.hist[bin] += self.weight;
         self.total += self.weight;
-        self.weight /= self.config.forget.clamp(0.5, 1.0);
+        self.weight /= self.forget;
         if self.weight > 1e200 {
             let scale = 1.0 / self.weight;
             self.hist.iter_mut().for_each(|b| *b *= scale);
@@ -147,25 +183,29 @@ impl DelayEstimator {
 
         // Sliding maximum: drop smaller samples from the back, expired ones from the front.
         self.index += 1;
-        while self.window.back().is_some_and(|(_, v)| *v <= jitter) {
-            self.window.pop_back();
+        let mask = self.window.len() - 1;
+        while self.tail != self.head && self.window[(self.tail - 1) & mask].1 <= jitter {
+            self.tail -= 1;
         }
-        let span = self.config.window.clamp(1, 4096) as u64;
-        while self.window.front().is_some_and(|(i, _)| *i + span <= self.index) {
-            self.window.pop_front();
+        while self.tail != self.head && self.window[self.head & mask].0 + self.span <= self.index {
+            self.head += 1;
         }
-        if self.window.len() == self.window.capacity() {
-            self.window.pop_front();
+        if self.tail - self.head == self.window.len() {
+            self.head += 1;
         }
-        self.window.push_back((self.index, jitter));
+        self.window[self.tail & mask] = (self.index, jitter);
+        self.tail += 1;
+
+        let peak = self.window[self.head & mask].1;
+        self.target_ns = self.quantile_ns.max(peak).saturating_add(self.margin_ns);
         jitter
     }
 
-    /// The target jitter delay in nanoseconds (before clamping by the caller).
+    /// The target jitter delay in nanoseconds (before clamping by the caller): the larger of
+    /// the histogram quantile and the window's peak, plus the margin.
+    #[inline]
     pub(crate) fn target_ns(&self) -> i64 {
-        let peak = self.window.front().map_or(0, |(_, v)| *v);
-        let margin = i64::try_from(self.config.margin.as_nanos()).unwrap_or(i64::MAX);
-        self.quantile_ns.max(peak).saturating_add(margin)
+        self.target_ns
     }
 
     /// Longest shrink per frame of `frame_ns`.
@@ -180,7 +220,7 @@ impl DelayEstimator {
 
     fn read_quantile(&self) -> i64 {
         // Walk up from the bottom (where the mass is) until q of it is covered.
-        let want = self.total * self.config.quantile.clamp(0.0, 1.0);
+        let want = self.total * self.quantile;
         let mut below = 0.0;
         for (i, w) in self.hist.iter().enumerate() {
             below += *w;
@@ -191,35 +231,50 @@ impl DelayEstimator {
         BINS as i64 * BIN_NS
     }
 
+    #[inline]
     fn update_min(&mut self, transit: i64, arrival: i64) {
-        let index = arrival.div_euclid(MIN_BUCKET_NS);
-        if index != self.bucket_index {
-            // Moving forward: clear the buckets that fell out of the window.
-            let steps = if self.bucket_index == i64::MIN {
-                MIN_BUCKETS as i64
-            } else {
-                index - self.bucket_index
-            };
-            if steps > 0 {
-                for k in 0..steps.min(MIN_BUCKETS as i64) {
-                    let slot = (index - k).rem_euclid(MIN_BUCKETS as i64) as usize;
-                    self.buckets[slot] = i64::MAX;
-                }
-                self.bucket_index = index;
-                let current = index.rem_euclid(MIN_BUCKETS as i64) as usize;
-                self.older_min = self
-                    .buckets
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| *i != current)
-                    .map(|(_, v)| *v)
-                    .min()
-                    .unwrap_or(i64::MAX);
-            }
+        if !(self.bucket_span.0..self.bucket_span.1).contains(&arrival) {
+            self.enter_bucket(arrival);
         }
-        let current = self.bucket_index.rem_euclid(MIN_BUCKETS as i64) as usize;
-        self.buckets[current] = self.buckets[current].min(transit);
-        self.min_transit = self.older_min.min(self.buckets[current]);
+        let current = &mut self.buckets[self.current];
+        *current = (*current).min(transit);
+        self.min_transit = self.older_min.min(*current);
+    }
+
+    /// The sample at `arrival` is outside the current bucket.
+    #[cold]
+    fn enter_bucket(&mut self, arrival: i64) {
+        let index = arrival.div_euclid(MIN_BUCKET_NS);
+        if index == self.bucket_index {
+            return;
+        }
+        // Moving forward: clear the buckets that fell out of the window.
+        let steps = if self.bucket_index == i64::MIN {
+            MIN_BUCKETS as i64
+        } else {
+            index - self.bucket_index
+        };
+        if steps <= 0 {
+            // Arrival went backwards: the sample counts in the current bucket.
+            return;
+        }
+        for k in 0..steps.min(MIN_BUCKETS as i64) {
+            let slot = (index - k).rem_euclid(MIN_BUCKETS as i64) as usize;
+            self.buckets[slot] = i64::MAX;
+        }
+        self.bucket_index = index;
+        let start = index.saturating_mul(MIN_BUCKET_NS);
+        self.bucket_span = (start, start.saturating_add(MIN_BUCKET_NS));
+        let current = index.rem_euclid(MIN_BUCKETS as i64) as usize;
+        self.current = current;
+        self.older_min = self
+            .buckets
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != current)
+            .map(|(_, v)| *v)
+            .min()
+            .unwrap_or(i64::MAX);
     }
 }
 

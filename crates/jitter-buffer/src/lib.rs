@@ -115,6 +115,7 @@ pub use video::{
 
 /// Replaces `buf`'s contents with `data`, growing it to exactly the size needed (never past the
 /// largest payload seen, so memory bounds hold) and reusing its allocation otherwise.
+#[inline]
 fn fill(buf: &mut Vec<u8>, data: &[u8]) {
     buf.clear();
     buf.reserve_exact(data.len());
