@@ -241,15 +241,26 @@ fn sampler(
             let mut next = Instant::now();
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let stats = pool.stats();
-                let (mut rss, mut pss, mut uss) = memory("self");
-                let self_pss = pss;
-                for pid in &stats.child_pids {
-                    let (r, p, u) = memory(&pid.to_string());
-                    rss += r;
-                    pss += p;
-                    uss += u;
-                }
+                // The processes are read one after the other, not at one instant: a sample
+                // during which a child started or was reaped could count a library page both
+                // as shared (in a process read before) and as private (in one read after), so
+                // it is taken again (the last try is kept whatever happens).
+                let mut tries = 0;
+                let (stats, rss, pss, uss, self_pss) = loop {
+                    let stats = pool.stats();
+                    let (mut rss, mut pss, mut uss) = memory("self");
+                    let self_pss = pss;
+                    for pid in &stats.child_pids {
+                        let (r, p, u) = memory(&pid.to_string());
+                        rss += r;
+                        pss += p;
+                        uss += u;
+                    }
+                    tries += 1;
+                    if pool.stats().child_pids == stats.child_pids || tries == 5 {
+                        break (stats, rss, pss, uss, self_pss);
+                    }
+                };
                 if n.is_multiple_of(10) {
                     out.foreign_max = out.foreign_max.max(foreign_ffmpeg(&stats.child_pids));
                 }

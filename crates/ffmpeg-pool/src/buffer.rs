@@ -128,6 +128,11 @@ impl<T: Weighted> Buffer<T> {
         self.writable.notify_all();
     }
 
+    /// Whether the reader is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Bytes held now.
     pub(crate) fn weight(&self) -> usize {
         self.lock().weight

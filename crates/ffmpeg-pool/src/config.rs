@@ -108,6 +108,45 @@ impl OpusConfig {
         (!chain.is_empty()).then(|| chain.join(","))
     }
 
+    /// Adds, for every input, the input options, `-ss`/`-t` when given and `-i input`, then
+    /// maps the first audio stream of each to its own Opus stream of one Ogg output (logical
+    /// streams in input order). Several inputs share one FFmpeg process (and its start-up cost).
+    pub(crate) fn apply_many(
+        &self,
+        cmd: &mut Command,
+        inputs: Vec<(OsString, Option<Duration>, Option<Duration>)>,
+    ) {
+        let n = inputs.len();
+        for (input, start, length) in inputs {
+            cmd.args(&self.input_options);
+            if let Some(s) = start.filter(|s| !s.is_zero()) {
+                cmd.arg("-ss").arg(format!("{:.6}", s.as_secs_f64()));
+            }
+            if let Some(l) = length {
+                cmd.arg("-t").arg(format!("{:.6}", l.as_secs_f64()));
+            }
+            cmd.arg("-i").arg(input);
+        }
+        for i in 0..n {
+            cmd.arg("-map").arg(format!("{i}:a:0"));
+        }
+        self.output_options(cmd);
+    }
+
+    fn output_options(&self, cmd: &mut Command) {
+        // One thread per filter graph (FFmpeg starts one per core per graph otherwise, and a
+        // batched run has a graph per input): audio filters here are cheap.
+        cmd.args(["-filter_threads", "1", "-vn", "-sn", "-dn"]);
+        if let Some(af) = self.filter_arg() {
+            cmd.arg("-af").arg(af);
+        }
+        cmd.args(["-ar", "48000", "-ac"])
+            .arg(self.channels.to_string())
+            .args(["-c:a", "libopus", "-b:a"])
+            .arg(self.bitrate.to_string())
+            .args(["-frame_duration", "20", "-application", "audio", "-f", "ogg", "pipe:1"]);
+    }
+
     /// Adds input options, `-ss`/`-t` when given, `-i input` and the Opus-in-Ogg output options.
     pub(crate) fn apply(
         &self,
@@ -124,15 +163,8 @@ impl OpusConfig {
         if let Some(l) = length {
             cmd.arg("-t").arg(format!("{:.6}", l.as_secs_f64()));
         }
-        cmd.args(["-map", "0:a:0", "-vn", "-sn", "-dn"]);
-        if let Some(af) = self.filter_arg() {
-            cmd.arg("-af").arg(af);
-        }
-        cmd.args(["-ar", "48000", "-ac"])
-            .arg(self.channels.to_string())
-            .args(["-c:a", "libopus", "-b:a"])
-            .arg(self.bitrate.to_string())
-            .args(["-frame_duration", "20", "-application", "audio", "-f", "ogg", "pipe:1"]);
+        cmd.args(["-map", "0:a:0"]);
+        self.output_options(cmd);
     }
 }
 
@@ -142,6 +174,7 @@ pub struct StreamConfig {
     pub(crate) read_ahead: Duration,
     pub(crate) segment: Option<Duration>,
     pub(crate) first_segment: Duration,
+    pub(crate) batch: usize,
 }
 
 impl Default for StreamConfig {
@@ -150,14 +183,26 @@ impl Default for StreamConfig {
             read_ahead: Duration::from_secs(8),
             segment: Some(Duration::from_secs(20)),
             first_segment: Duration::from_secs(4),
+            batch: 8,
         }
     }
 }
 
 impl StreamConfig {
-    /// Refill below 8 s of buffered audio, in segments of 20 s after a first one of 4 s.
+    /// Refill below 8 s of buffered audio, in segments of 20 s after a first one of 4 s; one
+    /// FFmpeg run may encode the waiting segments of up to 8 streams.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How many waiting segments (of different streams with the same [`OpusConfig`]) one FFmpeg
+    /// run may encode together, as one Ogg output with a logical stream per segment (at least
+    /// 1). FFmpeg's start-up (loading its shared libraries, about 90 ms of CPU for the Debian
+    /// build) is then paid once per batch instead of once per segment, and fewer processes run.
+    #[must_use]
+    pub fn batch(mut self, segments: usize) -> Self {
+        self.batch = segments.max(1);
+        self
     }
 
     /// The low-water mark: a new segment is requested when less than this is buffered (and for

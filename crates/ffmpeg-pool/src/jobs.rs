@@ -2,6 +2,7 @@
 //! capability checks.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,8 +12,8 @@ use crate::capabilities::Capabilities;
 use crate::config::{OpusConfig, StreamConfig};
 use crate::error::{Error, Result};
 use crate::input::Input;
-use crate::ogg::{FRAME_SAMPLES, OPUS_RATE, OggOpusDemuxer, OpusPacket};
-use crate::pool::{JobCtx, JobHandle, JobShared, Pool, Priority, pump};
+use crate::ogg::{FRAME_SAMPLES, OPUS_RATE, OggOpusDemuxer, OggPageSplitter, OpusPacket};
+use crate::pool::{JobCtx, JobHandle, JobShared, Pool, Priority, lock, pump};
 use crate::probe::ProbeInfo;
 use crate::reader::{PacketReader, PcmReader, Refill};
 
@@ -131,7 +132,9 @@ impl Pool {
                     first_packets: frames(stream.first_segment.min(seg)),
                     seg_packets: frames(seg),
                     low_water: frames(stream.read_ahead),
+                    batch: stream.batch,
                     next: 0,
+                    priority: Arc::new(AtomicU8::new(Priority::Playback as u8)),
                     current: None,
                 };
                 seg.start(&buf, Priority::Playback)?;
@@ -261,6 +264,123 @@ fn capabilities_job(ctx: &JobCtx) -> Result<Capabilities> {
     Capabilities::parse(&text[0], &text[1], &text[2])
 }
 
+/// One streaming segment waiting for an FFmpeg run.
+pub(crate) struct SegmentRequest {
+    seq: u64,
+    input: Input,
+    cfg: OpusConfig,
+    start: Duration,
+    length: Duration,
+    /// Leading packets to drop (the encoder's warm-up frame of a segment after the first).
+    skip: u64,
+    /// Packets to keep.
+    packets: u64,
+    buf: Arc<Buffer<OpusPacket>>,
+    /// The reader's urgency, raised while it runs low.
+    priority: Arc<AtomicU8>,
+    batch: usize,
+}
+
+/// Takes the most urgent waiting segment (then the oldest) and up to `batch - 1` more with the
+/// same encoding settings, in the same order; segments whose reader is gone are dropped.
+fn take_batch(pool: &Pool) -> Vec<SegmentRequest> {
+    let mut queue = lock(&pool.shared.segments);
+    queue.retain(|r| !r.buf.is_closed());
+    let key = |r: &SegmentRequest| (std::cmp::Reverse(r.priority.load(Ordering::Relaxed)), r.seq);
+    queue.sort_by_key(key);
+    let Some(first) = queue.first() else { return Vec::new() };
+    let (cfg, batch) = (first.cfg.clone(), first.batch);
+    let mut taken = Vec::new();
+    let mut i = 0;
+    while i < queue.len() && taken.len() < batch {
+        if queue.get(i).is_some_and(|r| r.cfg == cfg) {
+            taken.push(queue.remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    taken
+}
+
+/// Runs one FFmpeg for a batch of waiting segments (or none, when other runs took them all):
+/// every segment is an input with its own `-ss`/`-t` and a logical stream of the one Ogg
+/// output, whose pages are routed to that segment's reader. The process is killed once every
+/// reader of the batch is gone.
+fn run_batch(ctx: &JobCtx, pool: &Pool) {
+    let batch = take_batch(pool);
+    let Some(cfg) = batch.first().map(|r| r.cfg.clone()) else { return };
+    let mut guards: Vec<FinishGuard<OpusPacket>> =
+        batch.iter().map(|r| FinishGuard(Arc::clone(&r.buf), true)).collect();
+    let mut inputs = Vec::with_capacity(batch.len());
+    let mut plan = Vec::with_capacity(batch.len());
+    for r in batch {
+        inputs.push((r.input.into_arg().0, Some(r.start), Some(r.length)));
+        plan.push((r.skip, r.packets));
+    }
+    let mut cmd = ctx.tools().ffmpeg_command();
+    cfg.apply_many(&mut cmd, inputs);
+    let r = (|| {
+        let (stdout, _) = ctx.spawn(cmd, false)?;
+        let mut split = OggPageSplitter::default();
+        let mut demux: Vec<OggOpusDemuxer> =
+            plan.iter().map(|_| OggOpusDemuxer::new().without_crc_check()).collect();
+        // Per stream: packets seen, packets kept, whether its reader still wants them.
+        let mut progress: Vec<(u64, u64, bool)> = plan.iter().map(|_| (0, 0, true)).collect();
+        pump(ctx, stdout, |chunk| {
+            split.push(chunk);
+            while let Some((i, page)) = split.poll_page()? {
+                let (Some(d), Some(&(skip, n)), Some(pr), Some(g)) =
+                    (demux.get_mut(i), plan.get(i), progress.get_mut(i), guards.get_mut(i))
+                else {
+                    continue;
+                };
+                d.push(&page);
+                while let Some(p) = d.poll_packet()? {
+                    pr.0 += 1;
+                    if pr.0 > skip && pr.1 < n && pr.2 {
+                        pr.1 += 1;
+                        pr.2 = g.0.push(p, &|| ctx.cancelled());
+                        if pr.1 == n && pr.2 {
+                            g.1 = false;
+                            g.0.segment_done();
+                        }
+                    }
+                }
+            }
+            Ok(progress.iter().any(|p| p.2))
+        })?;
+        if progress.iter().all(|p| !p.2) {
+            ctx.reap_child();
+            return Err(Error::Cancelled);
+        }
+        ctx.finish_child()?;
+        let cut = split.pending();
+        for (d, g) in demux.iter().zip(guards.iter_mut()) {
+            if g.1 {
+                // FFmpeg ended this stream short of the segment: the input ended there, which
+                // is the end of the track (or, with a page cut off, an error).
+                let r = if cut > 0 {
+                    Err(Error::Truncated { expected: cut + 1, actual: cut })
+                } else {
+                    d.finish()
+                };
+                g.1 = false;
+                g.0.finish(r);
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = r {
+        let e = Arc::new(e);
+        for g in &mut guards {
+            if g.1 {
+                g.1 = false;
+                g.0.finish(Err(Error::Shared(Arc::clone(&e))));
+            }
+        }
+    }
+}
+
 /// Segment-by-segment refill of a streaming reader.
 struct Segments {
     pool: Pool,
@@ -269,62 +389,59 @@ struct Segments {
     first_packets: u64,
     seg_packets: u64,
     low_water: u64,
+    batch: usize,
     next: u64,
-    current: Option<JobHandle>,
+    priority: Arc<AtomicU8>,
+    /// The run queued for this reader's latest segment (another run may serve it first).
+    current: Option<Arc<JobShared>>,
 }
 
 impl Segments {
     /// Queues the segment starting at packet `self.next`: the first segment is short so that
     /// playback starts quickly, later ones are `seg_packets` long. A segment after the first
     /// starts one frame early and its first packet (the encoder's warm-up) is dropped, so packets
-    /// line up with a single whole-file encode.
+    /// line up with a single whole-file encode. The segment waits in the pool's segment queue,
+    /// and a run is submitted for it; whichever run starts first may take it with others.
     fn start(&mut self, buf: &Arc<Buffer<OpusPacket>>, priority: Priority) -> Result<()> {
         let first = self.next;
         let n = if first == 0 { self.first_packets } else { self.seg_packets };
         let skip = u64::from(first > 0);
         let frame_us = u64::from(FRAME_SAMPLES) * 1_000_000 / u64::from(OPUS_RATE);
-        let start = Duration::from_micros((first - skip) * frame_us);
-        let length = Duration::from_micros((n + skip) * frame_us);
         let input = self.input.try_clone().ok_or(Error::Input("segments need a seekable input"))?;
-        let cfg = self.cfg.clone();
-        let job_buf = Arc::clone(buf);
+        self.priority.store(priority as u8, Ordering::Relaxed);
         buf.lock().in_flight = true;
-        let handle = self.pool.submit(
-            priority,
-            Box::new(move |ctx| {
-                let mut guard = FinishGuard(job_buf, true);
-                let mut seen = 0u64;
-                let mut kept = 0u64;
-                let r = encode(ctx, input, &cfg, Some((start, length)), |p| {
-                    seen += 1;
-                    if seen > skip && kept < n {
-                        kept += 1;
-                        return guard.0.push(p, &|| ctx.cancelled());
-                    }
-                    true
-                });
-                match r {
-                    Ok(()) if kept == n => {
-                        guard.1 = false;
-                        guard.0.segment_done();
-                    }
-                    r => guard.0.finish(r),
-                }
-            }),
-        );
-        match handle {
+        let seq = SEGMENT_SEQ.fetch_add(1, Ordering::Relaxed);
+        lock(&self.pool.shared.segments).push(SegmentRequest {
+            seq,
+            input,
+            cfg: self.cfg.clone(),
+            start: Duration::from_micros((first - skip) * frame_us),
+            length: Duration::from_micros((n + skip) * frame_us),
+            skip,
+            packets: n,
+            buf: Arc::clone(buf),
+            priority: Arc::clone(&self.priority),
+            batch: self.batch,
+        });
+        let pool = self.pool.clone();
+        match self.pool.submit(priority, Box::new(move |ctx| run_batch(ctx, &pool))) {
             Ok(h) => {
-                self.current = Some(h);
+                // The run may serve other readers: dropping this reader must not cancel it.
+                self.current = Some(Arc::clone(h.shared()));
+                h.detach();
                 self.next += n;
                 Ok(())
             }
             Err(e) => {
+                lock(&self.pool.shared.segments).retain(|r| r.seq != seq);
                 buf.lock().in_flight = false;
                 Err(e)
             }
         }
     }
 }
+
+static SEGMENT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl Refill for Segments {
     fn refill(&mut self, ahead: u64, buf: &Arc<Buffer<OpusPacket>>) {
@@ -334,7 +451,8 @@ impl Refill for Segments {
         let priority =
             if ahead < self.low_water / 3 { Priority::Playback } else { Priority::Prefetch };
         if buf.lock().in_flight {
-            // A prefetch still queued becomes urgent once the read-ahead runs low.
+            // A segment still waiting becomes urgent once the read-ahead runs low.
+            self.priority.fetch_max(priority as u8, Ordering::Relaxed);
             if let Some(job) = &self.current {
                 job.raise(priority);
             }
@@ -346,6 +464,6 @@ impl Refill for Segments {
     }
 
     fn waiting_on(&self) -> Option<&Arc<JobShared>> {
-        self.current.as_ref().map(JobHandle::shared)
+        self.current.as_ref()
     }
 }

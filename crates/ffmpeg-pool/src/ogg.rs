@@ -436,6 +436,49 @@ pub mod flags {
     pub const EOS: u8 = super::FLAG_EOS;
 }
 
+/// Splits a multiplexed Ogg stream (several logical streams, as FFmpeg writes when it encodes
+/// several inputs into one output) into whole pages, each tagged with its logical stream's
+/// index: the order of its beginning-of-stream page, which RFC 3533 requires before any data
+/// page. Used to route each stream's pages to its own [`OggOpusDemuxer`].
+#[derive(Debug, Default)]
+pub(crate) struct OggPageSplitter {
+    buf: BytesMut,
+    offset: u64,
+    serials: Vec<u32>,
+}
+
+impl OggPageSplitter {
+    /// Appends input bytes.
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// The next whole page and the index of its logical stream; `Ok(None)` when more input is
+    /// needed. A page of a serial number never introduced by a BOS page is skipped.
+    pub(crate) fn poll_page(&mut self) -> Result<Option<(usize, Bytes)>> {
+        loop {
+            let Some(h) = PageHeader::parse(&self.buf, self.offset)? else { return Ok(None) };
+            let len = h.len();
+            if self.buf.len() < len {
+                return Ok(None);
+            }
+            let page = self.buf.split_to(len).freeze();
+            self.offset += len as u64;
+            if h.flags & FLAG_BOS != 0 && !self.serials.contains(&h.serial) {
+                self.serials.push(h.serial);
+            }
+            if let Some(i) = self.serials.iter().position(|&s| s == h.serial) {
+                return Ok(Some((i, page)));
+            }
+        }
+    }
+
+    /// Bytes left that do not form a whole page.
+    pub(crate) fn pending(&self) -> usize {
+        self.buf.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -462,6 +505,36 @@ mod tests {
             v.push(p);
         }
         v
+    }
+
+    #[test]
+    fn splitter_routes_interleaved_streams_by_bos_order() {
+        // Two logical streams (serials 9 and 4, BOS pages in that order), pages interleaved and
+        // fed one byte at a time.
+        let mut a = Vec::new();
+        write_page(&mut a, flags::BOS, 0, 9, 0, &[&opus_head(2, 312)]);
+        write_page(&mut a, flags::BOS, 0, 4, 0, &[&opus_head(1, 312)]);
+        write_page(&mut a, 0, 0, 9, 1, &[b"OpusTags\0\0\0\0\0\0\0\0"]);
+        write_page(&mut a, 0, 0, 4, 1, &[b"OpusTags\0\0\0\0\0\0\0\0"]);
+        write_page(&mut a, 0, 960, 4, 2, &[&[0xfc, 1]]);
+        write_page(&mut a, 0, 0, 77, 0, &[&[0xfc, 9]]); // never introduced: skipped
+        write_page(&mut a, flags::EOS, 1920, 9, 2, &[&[0xfc, 2], &[0xfc, 3]]);
+        let mut split = OggPageSplitter::default();
+        let mut demux = [OggOpusDemuxer::new(), OggOpusDemuxer::new()];
+        let mut got: [Vec<OpusPacket>; 2] = [Vec::new(), Vec::new()];
+        for b in &a {
+            split.push(std::slice::from_ref(b));
+            while let Some((i, page)) = split.poll_page().unwrap() {
+                demux[i].push(&page);
+                got[i].extend(drain(&mut demux[i]));
+            }
+        }
+        assert_eq!(split.pending(), 0);
+        let data = |v: &[OpusPacket]| v.iter().map(|p| p.data.to_vec()).collect::<Vec<_>>();
+        assert_eq!(data(&got[0]), vec![vec![0xfc, 2], vec![0xfc, 3]]);
+        assert_eq!(data(&got[1]), vec![vec![0xfc, 1]]);
+        assert_eq!(demux[0].head().unwrap().channels, 2);
+        assert_eq!(demux[1].head().unwrap().channels, 1);
     }
 
     #[test]

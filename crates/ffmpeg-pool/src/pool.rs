@@ -257,9 +257,11 @@ pub(crate) struct Shared {
     spawned: AtomicU64,
     waited: AtomicU64,
     pub(crate) cache: Mutex<Cache>,
+    /// Streaming segments waiting for an FFmpeg run (several may share one).
+    pub(crate) segments: Mutex<Vec<crate::jobs::SegmentRequest>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -301,6 +303,7 @@ impl Pool {
                 spawned: AtomicU64::new(0),
                 waited: AtomicU64::new(0),
                 cache: Mutex::new(cache),
+                segments: Mutex::new(Vec::new()),
             }),
         }
     }

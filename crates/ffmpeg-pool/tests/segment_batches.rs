@@ -1,0 +1,73 @@
+//! Segments of several streams that wait at the same time are encoded by one FFmpeg run, and
+//! each stream still gets exactly its own audio.
+mod common;
+
+use std::time::Duration;
+
+use common::{TempDir, decode_packets, goertzel_ratio, sine, zero_crossing_hz};
+use voxwire_ffmpeg::{Input, OpusConfig, OpusPacket, Pool, PoolConfig, StreamConfig};
+
+const SECONDS: u32 = 3;
+const FREQS: [u32; 4] = [330, 440, 550, 660];
+
+fn check(dir: &TempDir, packets: &[OpusPacket], freq: f64) {
+    let samples: u64 = packets.iter().map(|p| u64::from(p.samples)).sum();
+    let expected = u64::from(SECONDS) * 48_000;
+    assert!(
+        samples >= expected && samples <= expected + 960,
+        "{samples} samples, expected {expected}"
+    );
+    let pcm = decode_packets(dir, packets, 2);
+    let hz = zero_crossing_hz(&pcm, 48_000.0);
+    assert!((hz - freq).abs() < 3.0, "tone {hz} Hz, expected {freq}");
+    assert!(goertzel_ratio(&pcm[4800..pcm.len() - 4800], freq, 48_000.0) > 0.9);
+}
+
+#[test]
+fn waiting_segments_share_one_run_and_keep_their_own_audio() {
+    let dir = TempDir::new("batches");
+    let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
+    // Occupies the only worker (a one-process stream held back by its pipe).
+    let busy_input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
+    let busy_cfg = OpusConfig::new().input_options(["-f", "lavfi"]);
+    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
+    let mut busy = pool.stream(busy_input, &busy_cfg, &plain).unwrap();
+    busy.next_packet().unwrap().unwrap();
+
+    let stream = StreamConfig::new()
+        .first_segment(Duration::from_secs(1))
+        .segment(Some(Duration::from_secs(4)))
+        .read_ahead(Duration::from_millis(400))
+        .batch(8);
+    let readers: Vec<_> = FREQS
+        .iter()
+        .map(|&f| {
+            let src = dir.path(&format!("{f}.flac"));
+            sine(&src, f, SECONDS.into());
+            pool.stream(Input::File(src), &OpusConfig::new(), &stream).unwrap()
+        })
+        .collect();
+    assert!(readers.iter().all(voxwire_ffmpeg::PacketReader::is_waiting_for_worker));
+    drop(busy);
+
+    let threads: Vec<_> = readers
+        .into_iter()
+        .map(|mut r| {
+            std::thread::spawn(move || {
+                let first = r.next_packet().unwrap().unwrap();
+                let mut v = vec![first];
+                v.extend(r.map(Result::unwrap));
+                v
+            })
+        })
+        .collect();
+    let packets: Vec<Vec<OpusPacket>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    for (p, f) in packets.iter().zip(FREQS) {
+        check(&dir, p, f.into());
+    }
+    // The four first segments (1 s) waited together and were encoded by one run; each second
+    // segment (4 s, the rest of the track) by a run of its own or shared: at most
+    // 1 (busy) + 1 + 4 runs, against 1 + 4 + 4 without batching.
+    let spawned = pool.stats().spawned_total;
+    assert!((3..=6).contains(&spawned), "{spawned} FFmpeg runs");
+}
