@@ -1,8 +1,8 @@
 //! `cargo xtask bench ffmpeg-pool [--seconds N] [--players N] [--per-core N] [--hard-cap N]
-//! [--segment S] [--read-ahead S] [--only distinct|shared] [--ffmpeg PATH]`: runs the `bench_pool`
-//! example of voxwire-ffmpeg (100 players of distinct generated 3-minute MP3s, then 100 players
-//! of one shared MP3, each scenario in a fresh process, each player read in real time) and
-//! leaves `report.md` (peak PSS, RSS sum and USS of the process plus its `ffmpeg` children; late
+//! [--segment S] [--read-ahead S] [--batch N] [--complexity 0-10] [--only distinct|shared]
+//! [--ffmpeg PATH]`: runs the `bench_pool` example of voxwire-ffmpeg (100 players of distinct
+//! generated 3-minute MP3s, then 100 players of one shared MP3, each scenario in a fresh
+//! process, each player read in real time) and leaves `report.md` (peak PSS, RSS sum and USS of the process plus its `ffmpeg` children; late
 //! packets; CPU) and `plot.svg` (`ffmpeg` processes, memory and starving players over time) in
 //! `target/bench-ffmpeg-pool/`.
 
@@ -21,8 +21,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), Fail> {
         }
         match a.as_str() {
             "--seconds" => seconds.clone_from(value),
-            "--players" | "--per-core" | "--hard-cap" | "--segment" | "--read-ahead" | "--only"
-            | "--ffmpeg" => rest.extend([a.clone(), value.clone()]),
+            "--players" | "--per-core" | "--hard-cap" | "--segment" | "--read-ahead"
+            | "--batch" | "--complexity" | "--only" | "--ffmpeg" => {
+                rest.extend([a.clone(), value.clone()]);
+            }
             other => {
                 return Err(Fail::new(format!("unknown option `{other}` for bench ffmpeg-pool")));
             }

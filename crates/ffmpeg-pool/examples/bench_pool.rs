@@ -54,6 +54,8 @@ struct Args {
     read_ahead: u64,
     sample_ms: u64,
     ffmpeg: Option<PathBuf>,
+    complexity: Option<u8>,
+    batch: usize,
     scenario: Option<String>,
     only: Option<String>,
     out: PathBuf,
@@ -71,6 +73,8 @@ fn parse_args() -> Args {
         read_ahead: 6,
         sample_ms: 50,
         ffmpeg: None,
+        complexity: None,
+        batch: 8,
         scenario: None,
         only: None,
         out: PathBuf::from("target/bench-ffmpeg-pool"),
@@ -90,6 +94,8 @@ fn parse_args() -> Args {
             "--read-ahead" => a.read_ahead = n(),
             "--sample-ms" => a.sample_ms = n().max(10),
             "--ffmpeg" => a.ffmpeg = Some(PathBuf::from(v)),
+            "--batch" => a.batch = n() as usize,
+            "--complexity" => a.complexity = Some(u8::try_from(n()).expect("--complexity 0..=10")),
             "--scenario" => a.scenario = Some(v),
             "--only" => a.only = Some(v),
             "--out" => a.out = PathBuf::from(v),
@@ -194,25 +200,30 @@ fn foreign_ffmpeg(ours: &[u32]) -> usize {
         .count()
 }
 
-/// CPU seconds used by this process and by its children that were reaped (all of them, once
-/// the scenario is over), from `/proc/self/stat` (utime, stime, cutime, cstime).
-fn cpu_seconds() -> f64 {
-    let ticks: u64 = std::fs::read_to_string("/proc/self/stat")
+/// CPU seconds used by this process, and by it plus its children that were reaped (all of
+/// them, once the scenario is over), from `/proc/self/stat` (utime, stime, cutime, cstime).
+fn cpu_seconds() -> (f64, f64) {
+    let ticks: Vec<u64> = std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|s| {
             let rest = s.rsplit_once(')')?.1.to_owned();
             // After the command name: state is field 3, utime..cstime are fields 14..=17.
-            Some(
-                rest.split_whitespace()
-                    .skip(11)
-                    .take(4)
-                    .filter_map(|v| v.parse::<u64>().ok())
-                    .sum(),
-            )
+            Some(rest.split_whitespace().skip(11).take(4).filter_map(|v| v.parse().ok()).collect())
         })
-        .unwrap_or(0);
+        .unwrap_or_default();
     // USER_HZ is 100 on Linux.
-    ticks as f64 / 100.0
+    let own = ticks.iter().take(2).sum::<u64>() as f64 / 100.0;
+    (own, ticks.iter().sum::<u64>() as f64 / 100.0)
+}
+
+/// The first line of `ffmpeg -version`.
+fn ffmpeg_version(ffmpeg: &Path) -> String {
+    std::process::Command::new(ffmpeg)
+        .arg("-version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn loadavg() -> String {
@@ -392,7 +403,10 @@ fn play_all(
 /// What one scenario process writes for the parent: `key value` lines, then samples.
 fn run_scenario(args: &Args, name: &str) {
     let inputs = generate(&args.out.join("inputs"), args.players, args.track_seconds);
-    let cfg = OpusConfig::new();
+    let mut cfg = OpusConfig::new();
+    if let Some(c) = args.complexity {
+        cfg = cfg.complexity(c).expect("--complexity 0..=10");
+    }
     let mut tools = ToolsConfig::new();
     if let Some(p) = &args.ffmpeg {
         tools = tools.ffmpeg(p);
@@ -402,7 +416,8 @@ fn run_scenario(args: &Args, name: &str) {
     let stream = StreamConfig::new()
         .segment(Some(Duration::from_secs(args.segment)))
         .first_segment(Duration::from_millis(args.first_segment_ms))
-        .read_ahead(Duration::from_secs(args.read_ahead));
+        .read_ahead(Duration::from_secs(args.read_ahead))
+        .batch(args.batch);
     let load_before = loadavg();
     let stop = Arc::new(AtomicBool::new(false));
     let starving = Arc::new(AtomicUsize::new(0));
@@ -424,13 +439,14 @@ fn run_scenario(args: &Args, name: &str) {
     let wall = start.elapsed();
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let cpu = cpu_seconds();
+    let (own_cpu, cpu) = cpu_seconds();
     let sampled = sampler.join().unwrap();
     let stats = pool.stats();
     let mut s = String::new();
     let pct = |q: usize| pb.first.get(pb.first.len() * q / 100).copied().unwrap_or_default();
-    let kv: [(&str, String); 18] = [
+    let kv: [(&str, String); 19] = [
         ("cpu", cpu.to_string()),
+        ("own_cpu", own_cpu.to_string()),
         ("worker_limit", pool.worker_limit().to_string()),
         ("spawned", stats.spawned_total.to_string()),
         ("peak_children", stats.peak_children.to_string()),
@@ -595,8 +611,9 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
         r,
         "{} players, {} s of each {} s MP3 read in real time, 64 kbit/s stereo Opus; {} cores, \
          worker limit {} (per core {}, hard cap {}); streaming in {} s segments after a first of \
-         {} ms, refilled below {} s of read-ahead; memory sampled every {} ms. Each scenario ran \
-         in a fresh process.\n",
+         {} ms (each next one twice as long), refilled below {} s of read-ahead, up to {} segments \
+         per FFmpeg run; Opus complexity {}; memory sampled every {} ms. Each scenario ran in a \
+         fresh process. FFmpeg: `{}` ({}).\n",
         args.players,
         args.seconds,
         args.track_seconds,
@@ -607,7 +624,11 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
         args.segment,
         args.first_segment_ms,
         args.read_ahead,
+        args.batch,
+        args.complexity.map_or_else(|| "10 (libopus default)".to_owned(), |c| c.to_string()),
         args.sample_ms,
+        args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg")).display(),
+        ffmpeg_version(args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg"))),
     );
     let _ = writeln!(r, "## Memory (peak over the run, MiB)\n");
     let _ = writeln!(
@@ -634,14 +655,14 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
     let _ = writeln!(r, "\n## Real time\n");
     let _ = writeln!(
         r,
-        "| scenario | packets read | late packets | players that starved | underrun ticks | furthest behind | first packet median / max | loop woke late (max, ticks > 20 ms) | wall s | CPU s (process + FFmpeg) | CPU per played stream | load before / after |"
+        "| scenario | packets read | late packets | players that starved | underrun ticks | furthest behind | first packet median / max | loop woke late (max, ticks > 20 ms) | wall s | CPU s: process + FFmpeg (process alone) | CPU per played stream | load before / after |"
     );
     let _ =
         writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for o in outcomes {
         let _ = writeln!(
             r,
-            "| {} | {} | {} | {} | {} | {:.2} s | {:.2} s / {:.2} s | {:.0} ms, {} | {:.1} | {:.1} | {:.2} % of a core | {} / {} |",
+            "| {} | {} | {} | {} | {} | {:.2} s | {:.2} s / {:.2} s | {:.0} ms, {} | {:.1} | {:.1} ({:.1}) | {:.2} % of a core | {} / {} |",
             o.name,
             o.get("packets"),
             o.get("late_packets"),
@@ -654,6 +675,7 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
             o.get("ticks_lagged"),
             o.secs("wall"),
             o.secs("cpu"),
+            o.secs("own_cpu"),
             100.0 * o.secs("cpu") / (o.secs("packets") * 0.02),
             o.get("load_before").replace('/', " "),
             o.get("load_after").replace('/', " "),

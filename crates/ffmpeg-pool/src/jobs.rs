@@ -398,13 +398,21 @@ struct Segments {
 
 impl Segments {
     /// Queues the segment starting at packet `self.next`: the first segment is short so that
-    /// playback starts quickly, later ones are `seg_packets` long. A segment after the first
+    /// playback starts quickly, and each later one twice as long as the one before, up to
+    /// `seg_packets` (so that many readers starting at once each get their next seconds soon,
+    /// instead of all waiting for full segments). A segment after the first
     /// starts one frame early and its first packet (the encoder's warm-up) is dropped, so packets
     /// line up with a single whole-file encode. The segment waits in the pool's segment queue,
     /// and a run is submitted for it; whichever run starts first may take it with others.
     fn start(&mut self, buf: &Arc<Buffer<OpusPacket>>, priority: Priority) -> Result<()> {
         let first = self.next;
-        let n = if first == 0 { self.first_packets } else { self.seg_packets };
+        let n = if first == 0 {
+            self.first_packets
+        } else {
+            // Encoded so far: first * (2^k - 1) after k segments, so the next one (first * 2^k)
+            // is what has been encoded plus the first, capped.
+            (first + self.first_packets).min(self.seg_packets)
+        };
         let skip = u64::from(first > 0);
         let frame_us = u64::from(FRAME_SAMPLES) * 1_000_000 / u64::from(OPUS_RATE);
         let input = self.input.try_clone().ok_or(Error::Input("segments need a seekable input"))?;

@@ -35,7 +35,7 @@ fn waiting_segments_share_one_run_and_keep_their_own_audio() {
     busy.next_packet().unwrap().unwrap();
 
     let stream = StreamConfig::new()
-        .first_segment(Duration::from_secs(1))
+        .first_segment(Duration::from_millis(1500))
         .segment(Some(Duration::from_secs(4)))
         .read_ahead(Duration::from_millis(400))
         .batch(8);
@@ -65,8 +65,9 @@ fn waiting_segments_share_one_run_and_keep_their_own_audio() {
     for (p, f) in packets.iter().zip(FREQS) {
         check(&dir, p, f.into());
     }
-    // The four first segments (1 s) waited together and were encoded by one run; each second
-    // segment (4 s, the rest of the track) by a run of its own or shared: at most
+    // The four first segments (1.5 s) waited together and were encoded by one run; each
+    // second segment (3 s, twice the first, so the rest of the track) by a run of its own or
+    // shared: at most
     // 1 (busy) + 1 + 4 runs, against 1 + 4 + 4 without batching.
     let spawned = pool.stats().spawned_total;
     assert!((3..=6).contains(&spawned), "{spawned} FFmpeg runs");
