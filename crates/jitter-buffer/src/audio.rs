@@ -331,6 +331,13 @@ pub struct AudioJitterBuffer {
     fixed_ns: Option<i64>,
 }
 
+/// When a frame sent at `send_ns` is due, in nanoseconds after the stream's epoch (never
+/// before it): send time + reference transit + playout offset.
+#[inline]
+fn due(send_ns: i64, reference: Option<i64>, offset_ns: i64) -> i64 {
+    send_ns.saturating_add(reference.unwrap_or(0)).saturating_add(offset_ns).max(0)
+}
+
 /// A frame played more than this after its deadline counts as played late.
 const LATE_NS: i64 = 1_000_000;
 
@@ -576,46 +583,52 @@ impl AudioJitterBuffer {
     /// Call it until it returns [`Playout::Wait`] or [`Playout::Empty`]; call it again at the
     /// `Wait` deadline or after the next `push`.
     pub fn poll(&mut self, now: Instant) -> Playout<'_> {
-        // Each frame is due at its send time + the reference transit + the playout offset.
-        let reference = self.est.min_transit().unwrap_or(0);
-        let offset = self.offset_ns;
-        let due = |send_ns: i64| send_ns.saturating_add(reference).saturating_add(offset).max(0);
         let Some(stream) = self.stream.as_mut() else { return Playout::Empty };
         if stream.buffered == 0 {
             return Playout::Empty;
         }
         let next = stream.next;
-        let now_ns = stream.clock.ns(now);
         let idx = at(self.mask, next);
         let slot = &self.slots[idx];
-        if slot.ext == next && slot.state == SlotState::Buffered {
-            let due_ns = due(slot.send_ns);
-            let deadline = stream.clock.at(due_ns);
-            if now_ns < due_ns {
-                return Playout::Wait(deadline);
-            }
-            if now_ns - due_ns > LATE_NS {
-                self.stats.played_late += 1;
-            }
-            self.stats.played += 1;
-            stream.buffered -= 1;
-            let (ssrc, epoch) = (stream.ssrc, stream.clock.epoch);
-            let media = stream.advance(slot.ts);
-            let media_time = self.played(media, now);
-            let slot = &mut self.slots[idx];
-            slot.state = SlotState::Played;
-            return Playout::Ready(Frame {
-                ssrc,
-                seq: ExtendedSeq(next).wire(),
-                timestamp: slot.wire_ts,
-                media_time,
-                payload: slot.payload.get(),
-                arrival: slot.arrival.unwrap_or(epoch),
-                deadline,
-            });
+        if slot.ext != next || slot.state != SlotState::Buffered {
+            return self.poll_missing(now);
         }
+        let now_ns = stream.clock.ns(now);
+        let due_ns = due(slot.send_ns, self.est.min_transit(), self.offset_ns);
+        let deadline = stream.clock.at(due_ns);
+        if now_ns < due_ns {
+            return Playout::Wait(deadline);
+        }
+        if now_ns - due_ns > LATE_NS {
+            self.stats.played_late += 1;
+        }
+        self.stats.played += 1;
+        stream.buffered -= 1;
+        let (ssrc, epoch) = (stream.ssrc, stream.clock.epoch);
+        let media = stream.advance(slot.ts);
+        let media_time = self.played(media, now);
+        let slot = &mut self.slots[idx];
+        slot.state = SlotState::Played;
+        Playout::Ready(Frame {
+            ssrc,
+            seq: ExtendedSeq(next).wire(),
+            timestamp: slot.wire_ts,
+            media_time,
+            payload: slot.payload.get(),
+            arrival: slot.arrival.unwrap_or(epoch),
+            deadline,
+        })
+    }
 
-        // The next frame is missing: find the next one buffered (there is one: buffered > 0).
+    /// [`Self::poll`] when the next frame is not buffered (but something later is): wait for
+    /// it until its interpolated deadline, then report it lost. Kept out of line so that the
+    /// common path stays small.
+    #[inline(never)]
+    fn poll_missing(&mut self, now: Instant) -> Playout<'_> {
+        let Some(stream) = self.stream.as_mut() else { return Playout::Empty };
+        let next = stream.next;
+        let idx = at(self.mask, next);
+        // Find the next frame buffered (there is one: buffered > 0).
         let Some(later) = (next + 1..=stream.highest).find(|e| {
             let s = &self.slots[at(self.mask, *e)];
             s.ext == *e && s.state == SlotState::Buffered
@@ -628,7 +641,9 @@ impl AudioJitterBuffer {
             Some(last) => last + (later_ts - last) / (later - next + 1),
             None => later_ts - (later - next) * i64::from(self.config.frame_ticks),
         };
-        let due_ns = due(ts_to_ns(ts, stream.ts0, self.config.clock_rate));
+        let now_ns = stream.clock.ns(now);
+        let send_ns = ts_to_ns(ts, stream.ts0, self.config.clock_rate);
+        let due_ns = due(send_ns, self.est.min_transit(), self.offset_ns);
         let deadline = stream.clock.at(due_ns);
         if now_ns < due_ns {
             return Playout::Wait(deadline);
@@ -750,7 +765,10 @@ impl AudioJitterBuffer {
         }
     }
 
+    /// `ns` within the delay range (`delay_range.0 <= delay_range.1` by construction; unlike
+    /// `Ord::clamp`, this has no assertion to check it on every frame).
+    #[inline]
     fn clamp_delay(&self, ns: i64) -> i64 {
-        ns.clamp(self.delay_range.0, self.delay_range.1)
+        ns.max(self.delay_range.0).min(self.delay_range.1)
     }
 }

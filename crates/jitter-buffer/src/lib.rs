@@ -77,6 +77,21 @@
 //! keyframe) come from the caller, so this crate does not depend on the codecs.
 //! [`RtxHistory`] is the sender's side: recent packets in a bounded ring, served on NACK.
 //!
+//! # Cost per packet
+//!
+//! `push` plus the `poll`s it enables allocate nothing and do integer work only: inside a
+//! stream, time is nanoseconds after its epoch. A packet's send time is converted once, at
+//! `push`, and kept in its slot, so a `poll` compares and adds; the stream's clock converts each
+//! `Instant` once and remembers the last deadline it returned, so the polls that follow a push
+//! at the same `now`, and the poll at a `Wait` deadline, convert nothing. The delay estimator
+//! does constant integer work per packet (a bucketed windowed minimum that divides only when a
+//! new bucket starts, a monotonic queue in a power-of-two ring, one histogram update, and every
+//! eighth packet a scan of the histogram's lower bins) and keeps the target up to date, so the
+//! buffer reads it per frame with a load. A payload is one `memcpy` into its slot's grow-only
+//! storage. `benches/jitter.rs` measures it (see the README for figures), next to a frozen copy
+//! of the previous implementation; the decisions are the same as before, to the byte of
+//! `cargo xtask bench jitter`'s report and plot.
+//!
 //! # Deliberate differences
 //!
 //! - From S-NV's NACK schedule (protocol.md section 10: 100 ms, 100 retries, 1000
