@@ -29,7 +29,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ use voxwire_ffmpeg::{
 };
 
 const TICK: Duration = Duration::from_millis(20);
-/// Targets of peak PSS (process plus FFmpeg children), in MiB.
+/// Targets of peak PSS (process plus FFmpeg children), in MB (10^6 bytes).
 const TARGET_DISTINCT_MB: f64 = 100.0;
 const TARGET_SHARED_MB: f64 = 30.0;
 
@@ -68,9 +68,9 @@ fn parse_args() -> Args {
         players: 100,
         seconds: 30,
         track_seconds: 180,
-        segment: 20,
+        segment: 10,
         first_segment_ms: 2000,
-        read_ahead: 6,
+        read_ahead: 5,
         sample_ms: 50,
         ffmpeg: None,
         complexity: None,
@@ -164,6 +164,15 @@ struct Sample {
     uss: u64,
     self_pss: u64,
     starving: usize,
+    /// Packets buffered ahead of all players (distinct: their read-ahead).
+    ahead: u64,
+}
+
+/// What the player loop publishes for the sampler.
+#[derive(Default)]
+struct Live {
+    starving: AtomicUsize,
+    ahead: AtomicU64,
 }
 
 fn kb_field(text: &str, field: &str) -> u64 {
@@ -240,7 +249,7 @@ struct Sampled {
 fn sampler(
     pool: Pool,
     stop: Arc<AtomicBool>,
-    starving: Arc<AtomicUsize>,
+    live: Arc<Live>,
     start: Instant,
     every: Duration,
 ) -> std::thread::JoinHandle<Sampled> {
@@ -252,12 +261,12 @@ fn sampler(
             let mut next = Instant::now();
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                // The processes are read one after the other, not at one instant: a sample
-                // during which a child started or was reaped could count a library page both
-                // as shared (in a process read before) and as private (in one read after), so
-                // it is taken again (the last try is kept whatever happens).
-                let mut tries = 0;
-                let (stats, rss, pss, uss, self_pss) = loop {
+                // The processes are read one after the other, not at one instant: a pass
+                // during which a child started or exited can count a library page both as
+                // shared (in a process read before) and as private (in one read after). A
+                // sample is therefore two passes in a row that name the same children and
+                // agree within 2 %; the larger of the two is kept.
+                let pass = || {
                     let stats = pool.stats();
                     let (mut rss, mut pss, mut uss) = memory("self");
                     let self_pss = pss;
@@ -267,10 +276,19 @@ fn sampler(
                         pss += p;
                         uss += u;
                     }
+                    (stats, rss, pss, uss, self_pss)
+                };
+                let mut prev = pass();
+                let mut tries = 0;
+                let (stats, rss, pss, uss, self_pss) = loop {
+                    let next = pass();
                     tries += 1;
-                    if pool.stats().child_pids == stats.child_pids || tries == 5 {
-                        break (stats, rss, pss, uss, self_pss);
+                    let agree = next.0.child_pids == prev.0.child_pids
+                        && next.2.abs_diff(prev.2) * 50 <= next.2.max(prev.2);
+                    if agree || tries == 10 {
+                        break if next.2 >= prev.2 { next } else { prev };
                     }
+                    prev = next;
                 };
                 if n.is_multiple_of(10) {
                     out.foreign_max = out.foreign_max.max(foreign_ffmpeg(&stats.child_pids));
@@ -283,7 +301,8 @@ fn sampler(
                     pss,
                     uss,
                     self_pss,
-                    starving: starving.load(Ordering::Relaxed),
+                    starving: live.starving.load(Ordering::Relaxed),
+                    ahead: live.ahead.load(Ordering::Relaxed),
                 });
                 next += every;
                 if let Some(d) = next.checked_duration_since(Instant::now()) {
@@ -316,12 +335,7 @@ struct Playback {
 }
 
 /// Reads every player in real time from one 20 ms tick loop (like a voice send loop).
-fn play_all(
-    mut readers: Vec<PacketReader>,
-    seconds: u64,
-    start: Instant,
-    starving: &AtomicUsize,
-) -> Playback {
+fn play_all(mut readers: Vec<PacketReader>, seconds: u64, start: Instant, live: &Live) -> Playback {
     let want = seconds * 50;
     let n = readers.len();
     let mut t0: Vec<Option<Instant>> = vec![None; n];
@@ -392,7 +406,9 @@ fn play_all(
                 remaining -= 1;
             }
         }
-        starving.store(starving_now, Ordering::Relaxed);
+        live.starving.store(starving_now, Ordering::Relaxed);
+        let ahead: u64 = readers.iter().map(PacketReader::packets_ahead).sum();
+        live.ahead.store(ahead, Ordering::Relaxed);
     }
     drop(readers);
     first.sort();
@@ -420,12 +436,12 @@ fn run_scenario(args: &Args, name: &str) {
         .batch(args.batch);
     let load_before = loadavg();
     let stop = Arc::new(AtomicBool::new(false));
-    let starving = Arc::new(AtomicUsize::new(0));
+    let live = Arc::new(Live::default());
     let start = Instant::now();
     let sampler = sampler(
         pool.clone(),
         Arc::clone(&stop),
-        Arc::clone(&starving),
+        Arc::clone(&live),
         start,
         Duration::from_millis(args.sample_ms),
     );
@@ -435,7 +451,7 @@ fn run_scenario(args: &Args, name: &str) {
             _ => pool.play(Input::File(inputs[0].clone()), &cfg, Priority::Playback).unwrap(),
         })
         .collect();
-    let pb = play_all(readers, args.seconds, start, &starving);
+    let pb = play_all(readers, args.seconds, start, &live);
     let wall = start.elapsed();
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
@@ -471,8 +487,8 @@ fn run_scenario(args: &Args, name: &str) {
     for x in &sampled.samples {
         let _ = writeln!(
             s,
-            "sample {:.3} {} {} {} {} {} {}",
-            x.t, x.children, x.rss, x.pss, x.uss, x.self_pss, x.starving
+            "sample {:.3} {} {} {} {} {} {} {}",
+            x.t, x.children, x.rss, x.pss, x.uss, x.self_pss, x.starving, x.ahead
         );
     }
     std::fs::write(args.out.join(format!("{name}.txt")), s).unwrap();
@@ -510,6 +526,7 @@ impl Outcome {
                         uss: v[3],
                         self_pss: v[4],
                         starving: v[5] as usize,
+                        ahead: v[6],
                     });
                 }
                 (Some(k), Some(v)) => o.kv.push((k.to_owned(), v.to_owned())),
@@ -521,7 +538,7 @@ impl Outcome {
 }
 
 fn mb(b: u64) -> f64 {
-    b as f64 / 1_048_576.0
+    b as f64 / 1e6
 }
 
 fn peak(o: &Outcome, f: impl Fn(&Sample) -> u64) -> f64 {
@@ -545,7 +562,7 @@ fn svg(outcomes: &[Outcome]) -> String {
                 vec![("FFmpeg children", Box::new(|x: &Sample| x.children as f64))],
             ),
             (
-                "memory of process + FFmpeg children (MiB)",
+                "memory of process + FFmpeg children (MB)",
                 vec![
                     ("PSS", Box::new(|x: &Sample| mb(x.pss))),
                     ("RSS sum", Box::new(|x: &Sample| mb(x.rss))),
@@ -630,19 +647,28 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
         args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg")).display(),
         ffmpeg_version(args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg"))),
     );
-    let _ = writeln!(r, "## Memory (peak over the run, MiB)\n");
+    let _ = writeln!(r, "## Memory (peak over the run, MB = 10^6 bytes)\n");
     let _ = writeln!(
         r,
-        "| scenario | PSS: process + FFmpeg children | target | RSS sum | USS (private) | own PSS | FFmpeg spawned | FFmpeg alive at peak | other FFmpeg on the machine |"
+        "| scenario | PSS: process + FFmpeg children | target | RSS sum | USS (private) | own PSS | read-ahead per player: at the PSS peak / most | FFmpeg spawned | FFmpeg alive at peak | other FFmpeg on the machine |"
     );
-    let _ = writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for o in outcomes {
         let pss = peak(o, |x| x.pss);
         let target = if o.name == "distinct" { TARGET_DISTINCT_MB } else { TARGET_SHARED_MB };
         let verdict = if pss < target { "met" } else { "missed" };
+        // Seconds of audio buffered ahead per player (20 ms packets).
+        let per_player = |packets: u64| packets as f64 * 0.02 / args.players.max(1) as f64;
+        let at_peak = o.samples.iter().max_by_key(|x| x.pss).map_or(0, |x| x.ahead);
+        let most = o.samples.iter().map(|x| x.ahead).max().unwrap_or(0);
+        let ahead = if o.name == "distinct" {
+            format!("{:.1} s / {:.1} s", per_player(at_peak), per_player(most))
+        } else {
+            "one shared copy".to_owned()
+        };
         let _ = writeln!(
             r,
-            "| {} | **{pss:.1}** | < {target:.0} ({verdict}) | {:.1} | {:.1} | {:.1} | {} | {} | {} |",
+            "| {} | **{pss:.1}** | < {target:.0} ({verdict}) | {:.1} | {:.1} | {:.1} | {ahead} | {} | {} | {} |",
             o.name,
             peak(o, |x| x.rss),
             peak(o, |x| x.uss),

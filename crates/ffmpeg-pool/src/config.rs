@@ -198,17 +198,18 @@ pub struct StreamConfig {
 impl Default for StreamConfig {
     fn default() -> Self {
         Self {
-            read_ahead: Duration::from_secs(8),
-            segment: Some(Duration::from_secs(20)),
-            first_segment: Duration::from_secs(4),
+            read_ahead: Duration::from_secs(5),
+            segment: Some(Duration::from_secs(10)),
+            first_segment: Duration::from_secs(2),
             batch: 8,
         }
     }
 }
 
 impl StreamConfig {
-    /// Refill below 8 s of buffered audio, in segments of 20 s after a first one of 4 s; one
-    /// FFmpeg run may encode the waiting segments of up to 8 streams.
+    /// Refill below 5 s of buffered audio, in segments of 2 s, 4 s, 8 s, then 10 s; one FFmpeg
+    /// run may encode the waiting segments of up to 8 streams. At 64 kbit/s a stream holds
+    /// about 5 s to 15 s of Opus (under 150 KiB).
     pub fn new() -> Self {
         Self::default()
     }

@@ -62,6 +62,12 @@ impl PacketReader {
         self.pos
     }
 
+    /// Packets encoded and not read yet (for a cached track, the rest of what is encoded so
+    /// far; for a stream, its read-ahead).
+    pub fn packets_ahead(&self) -> u64 {
+        Buffer::ahead(self.pos, &self.buf.lock())
+    }
+
     /// Whether the encoder is still queued behind other jobs (the pool is full).
     pub fn is_waiting_for_worker(&self) -> bool {
         self.blocking_job()

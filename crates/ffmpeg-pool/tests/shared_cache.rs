@@ -33,6 +33,11 @@ fn fifty_players_share_one_encode() {
         // Shared, not copied: the same bytes in memory.
         assert_eq!(r[0].as_ptr(), results[0][0].as_ptr());
     }
+    // A late player of the finished track has all of it ahead, and one packet less per read.
+    let mut late = pool.play(Input::File(src.clone()), &cfg, Priority::Normal).unwrap();
+    assert_eq!(late.packets_ahead(), results[0].len() as u64);
+    late.next_packet().unwrap().unwrap();
+    assert_eq!(late.packets_ahead(), results[0].len() as u64 - 1);
     // Different settings are a different track.
     let other = OpusConfig::new().bitrate(32_000).unwrap();
     let n = pool.play(Input::File(src), &other, Priority::Normal).unwrap().count();
