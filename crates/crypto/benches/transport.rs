@@ -16,6 +16,11 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use voxwire_crypto::transport::{Backend, TransportCipher, TransportConfig, TransportMode};
 
+/// This crate's HChaCha20, compiled from the same source for the parts benchmark.
+#[path = "../src/transport/hchacha.rs"]
+#[allow(dead_code, unused_imports, reason = "only the per-packet function is benchmarked")]
+mod hchacha;
+
 const KEY: [u8; 32] = [0x5A; 32];
 
 /// An RTP packet of `total` bytes before encryption: X=1 with one word of elements, as the
@@ -109,16 +114,98 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
     }
 }
 
+/// The parts of one 160-byte packet's work, to see what the full calls add above the floor:
+/// ring's AEADs on the same AAD (16 bytes) and body (144 bytes) with the key built once, ring's
+/// ChaCha20-Poly1305 key set-up (done per packet for XChaCha20, whose subkey changes with the
+/// nonce), HChaCha20 (this crate's, and the `chacha20` crate's), and reading the rtpsize header.
+fn parts<M: Measurement>(c: &mut Criterion<M>) {
+    use ring::aead::{AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+
+    let plain = packet(160);
+    let (aad, body) = plain.split_at(16);
+    let mut group = c.benchmark_group("transport/parts/160B");
+    let nonce = || Nonce::assume_unique_for_key([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    for (name, alg) in [("aes256gcm", &AES_256_GCM), ("chacha20poly1305", &CHACHA20_POLY1305)] {
+        let key = LessSafeKey::new(UnboundKey::new(alg, &KEY).expect("key"));
+        let mut data = body.to_vec();
+        group.bench_function(format!("ring_{name}_seal"), |b| {
+            b.iter(|| {
+                data.copy_from_slice(body);
+                let t =
+                    key.seal_in_place_separate_tag(nonce(), Aad::from(black_box(aad)), &mut data);
+                black_box(t.expect("seal"))
+            });
+        });
+        data.copy_from_slice(body);
+        let tag = key.seal_in_place_separate_tag(nonce(), Aad::from(aad), &mut data).expect("seal");
+        let sealed = data.clone();
+        group.bench_function(format!("ring_{name}_open"), |b| {
+            b.iter(|| {
+                data.copy_from_slice(&sealed);
+                let r = key.open_in_place_separate_tag(
+                    nonce(),
+                    Aad::from(black_box(aad)),
+                    tag,
+                    &mut data,
+                    0..,
+                );
+                black_box(r.expect("open").len())
+            });
+        });
+    }
+    let key_words = hchacha::key_words(&KEY);
+    // XChaCha20-Poly1305 from the parts: what the full call cannot go below.
+    let mut data = body.to_vec();
+    group.bench_function("ring_xchacha20poly1305_seal", |b| {
+        b.iter(|| {
+            data.copy_from_slice(body);
+            let sub = hchacha::hchacha20_words(black_box(&key_words), [1 << 24, 0, 0, 0]);
+            let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &sub).expect("key"));
+            let t = key.seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key([0; 12]),
+                Aad::from(black_box(aad)),
+                &mut data,
+            );
+            black_box(t.expect("seal"))
+        });
+    });
+    group.bench_function("ring_chacha20poly1305_key_setup", |b| {
+        b.iter(|| {
+            LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, black_box(&KEY)).expect("key"))
+        });
+    });
+    group.bench_function("hchacha20_voxwire", |b| {
+        b.iter(|| hchacha::hchacha20_words(black_box(&key_words), black_box([1 << 24, 0, 0, 0])));
+    });
+    group.bench_function("hchacha20_chacha20_crate", |b| {
+        use chacha20::cipher::consts::U10;
+        use chacha20::cipher::generic_array::GenericArray;
+        let input = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        b.iter(|| {
+            chacha20::hchacha::<U10>(
+                black_box(&KEY).into(),
+                GenericArray::from_slice(black_box(&input)),
+            )
+        });
+    });
+    group.bench_function("rtpsize_layout", |b| {
+        b.iter(|| voxwire_rtp::RtpsizeLayout::parse(black_box(&plain)).expect("layout"));
+    });
+    group.finish();
+}
+
 fn wall() -> bool {
     std::env::var_os("VOXWIRE_BENCH_WALL").is_some()
 }
 
 fn bench_cpu(c: &mut Criterion<ThreadCpuTime>) {
     bench(c);
+    parts(c);
 }
 
 fn bench_wall(c: &mut Criterion<WallTime>) {
     bench(c);
+    parts(c);
 }
 
 criterion_group! {

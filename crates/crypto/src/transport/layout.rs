@@ -1,44 +1,120 @@
-//! The few RTP header facts that transport encryption needs, read without allocating.
+//! The few RTP header facts that transport encryption needs, read in one pass without
+//! allocating.
 //!
-//! The clear part of a packet (version, CC, X, P, the extension preamble) is read with
-//! `voxwire_rtp::RtpsizeLayout`, the workspace's single definition of the rtpsize layout. The
-//! rest (extension and padding bounds) is checked here against the slice, so that no later index
-//! can fail. `voxwire_rtp::RtpPacket::parse` is not used on decrypted packets on purpose: it also
-//! validates every RFC 8285 element, and a transport layer must hand over an authenticated
-//! packet whose elements a later layer may judge.
+//! [`RtpHeader::read`] looks at the first byte and, with X=1, the 4-byte RFC 8285 extension
+//! preamble: everything that lies in the clear in the rtpsize modes. [`RtpHeader::plain`] then
+//! checks the extension and padding bounds against the plain packet (before encryption, or after
+//! authentication), so that no later index can fail. Both are `#[inline]` and build their errors
+//! in `#[cold]` functions, so the per-packet cost is a handful of compares.
+//!
+//! This is the same layout as `voxwire_rtp::RtpsizeLayout` (the workspace's definition of it,
+//! with the same errors after mapping); a property test below holds the two together. It is read
+//! here directly because the transport hot path wants one pass over the header per packet, not
+//! a general parser's `Result` plumbing twice. `voxwire_rtp::RtpPacket::parse` is not used on
+//! decrypted packets on purpose: it also validates every RFC 8285 element, and a transport layer
+//! must hand over an authenticated packet whose elements a later layer may judge.
 
 use std::ops::Range;
-
-use voxwire_rtp::RtpsizeLayout;
 
 use crate::Error;
 
 /// Bytes of the RFC 8285 extension preamble (profile u16, length u16 in words).
 pub(crate) const EXT_PREAMBLE_LEN: usize = voxwire_rtp::EXTENSION_PREAMBLE_LEN;
+const FIXED_LEN: usize = voxwire_rtp::FIXED_HEADER_LEN;
+
+#[cold]
+#[inline(never)]
+fn truncated(expected: usize, actual: usize) -> Error {
+    Error::Truncated { expected, actual }
+}
+
+#[cold]
+#[inline(never)]
+fn version(first: u8) -> Error {
+    Error::Version { version: first >> 6 }
+}
+
+#[cold]
+#[inline(never)]
+fn extension_overrun(words: u16, available: usize) -> Error {
+    Error::ExtensionOverrun { words, available }
+}
+
+#[cold]
+#[inline(never)]
+fn padding(count: u8, available: usize) -> Error {
+    Error::Padding { count, available }
+}
 
 /// Checks the version bits of the first byte (RTP and RTCP share them).
+#[inline]
 pub(crate) fn check_version(buf: &[u8]) -> Result<(), Error> {
-    let first = *buf.first().ok_or(Error::Truncated { expected: 1, actual: 0 })?;
-    match first >> 6 {
-        2 => Ok(()),
-        version => Err(Error::Version { version }),
-    }
+    let Some(&first) = buf.first() else { return Err(truncated(1, 0)) };
+    if first >> 6 == 2 { Ok(()) } else { Err(version(first)) }
 }
 
-fn layout(buf: &[u8]) -> Result<RtpsizeLayout, Error> {
-    RtpsizeLayout::parse(buf).map_err(|e| match e {
-        voxwire_rtp::Error::BadVersion { version } => Error::Version { version },
-        voxwire_rtp::Error::Truncated { expected, actual, .. } => {
-            Error::Truncated { expected, actual }
+/// What the clear part of an RTP packet says: the first byte and the extension preamble.
+///
+/// Plain scalar fields (no `Option` of a small tuple), so that the whole value lives in
+/// registers on the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RtpHeader {
+    /// End of the fixed header and CSRC list: `12 + 4·CC`.
+    pub(crate) csrc_end: usize,
+    /// The rtpsize clear header: `csrc_end`, plus the 4-byte preamble with X=1.
+    pub(crate) rtpsize_len: usize,
+    /// The X bit.
+    pub(crate) extension: bool,
+    /// The preamble's profile (0 without X).
+    pub(crate) profile: u16,
+    /// The preamble's length in 32-bit words (0 without X).
+    pub(crate) words: u16,
+    /// The P bit.
+    pub(crate) padding: bool,
+}
+
+impl RtpHeader {
+    /// Reads the header of `buf`, which must hold at least the rtpsize clear header (fixed
+    /// header, CSRCs and, with X=1, the preamble). Errors: `Truncated` (expected = that length),
+    /// `Version`.
+    #[inline]
+    pub(crate) fn read(buf: &[u8]) -> Result<Self, Error> {
+        let Some(&b0) = buf.first() else { return Err(truncated(FIXED_LEN, 0)) };
+        if b0 >> 6 != 2 {
+            return Err(version(b0));
         }
-        other => Error::Rtp(other),
-    })
-}
+        let csrc_end = FIXED_LEN + 4 * usize::from(b0 & 0x0F);
+        let extension = b0 & 0x10 != 0;
+        let rtpsize_len = csrc_end + if extension { EXT_PREAMBLE_LEN } else { 0 };
+        if buf.len() < rtpsize_len {
+            return Err(truncated(rtpsize_len, buf.len()));
+        }
+        let (profile, words) = match buf.get(csrc_end..rtpsize_len) {
+            Some(&[p0, p1, w0, w1]) => (u16::from_be_bytes([p0, p1]), u16::from_be_bytes([w0, w1])),
+            _ => (0, 0),
+        };
+        Ok(Self { csrc_end, rtpsize_len, extension, profile, words, padding: b0 & 0x20 != 0 })
+    }
 
-/// The length of the clear header in the rtpsize modes: fixed header, CSRCs and, with X=1, the
-/// 4-byte extension preamble. Only the first byte and the length are checked.
-pub(crate) fn rtpsize_header_len(buf: &[u8]) -> Result<usize, Error> {
-    Ok(layout(buf)?.header_len)
+    /// Checks the plain packet `buf` whose header this is: the extension elements fit and, with
+    /// P=1, the padding count is valid. Returns the end of the extension elements (the start of
+    /// the payload) and the padding length.
+    #[inline]
+    pub(crate) fn check_plain(&self, buf: &[u8]) -> Result<(usize, usize), Error> {
+        let body = self.rtpsize_len + 4 * usize::from(self.words);
+        if body > buf.len() {
+            return Err(extension_overrun(self.words, buf.len().saturating_sub(self.rtpsize_len)));
+        }
+        if !self.padding {
+            return Ok((body, 0));
+        }
+        let available = buf.len() - body;
+        let count = buf.last().copied().unwrap_or_default();
+        if count == 0 || usize::from(count) > available {
+            return Err(padding(count, available));
+        }
+        Ok((body, usize::from(count)))
+    }
 }
 
 /// An RFC 8285 header extension block in a plain RTP packet.
@@ -50,51 +126,24 @@ pub struct Extension {
     pub elements: Range<usize>,
 }
 
-/// The layout of a plain (decrypted, or not yet encrypted) RTP packet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PlainRtp {
-    /// Fixed header plus CSRCs.
-    pub(crate) csrc_end: usize,
-    pub(crate) extension: Option<Extension>,
-    pub(crate) payload: Range<usize>,
-    pub(crate) padding: usize,
-}
-
-/// Parses a plain RTP packet. With `check_padding`, a set P bit must come with a valid count.
-pub(crate) fn parse_plain(buf: &[u8], check_padding: bool) -> Result<PlainRtp, Error> {
-    let l = layout(buf)?;
-    let (csrc_end, extension) = match l.extension_profile {
-        None => (l.header_len, None),
-        Some(profile) => {
-            let end = l.header_len + l.extension_body_len;
-            if end > buf.len() {
-                return Err(Error::ExtensionOverrun {
-                    words: (l.extension_body_len / 4) as u16,
-                    available: buf.len() - l.header_len,
-                });
-            }
-            (
-                l.header_len - EXT_PREAMBLE_LEN,
-                Some(Extension { profile, elements: l.header_len..end }),
-            )
-        }
-    };
-    let body = extension.as_ref().map_or(csrc_end, |e| e.elements.end);
-    let mut padding = 0;
-    if check_padding && l.padding {
-        let available = buf.len() - body;
-        let count = buf.last().copied().unwrap_or_default();
-        if count == 0 || usize::from(count) > available {
-            return Err(Error::Padding { count, available });
-        }
-        padding = usize::from(count);
-    }
-    Ok(PlainRtp { csrc_end, extension, payload: body..buf.len() - padding, padding })
-}
-
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// `(csrc_end, extension, payload, padding)` of a plain packet.
+    fn parse_plain(buf: &[u8]) -> Result<(usize, Option<Extension>, Range<usize>, usize), Error> {
+        let h = RtpHeader::read(buf)?;
+        let (body, pad) = h.check_plain(buf)?;
+        let ext =
+            h.extension.then_some(Extension { profile: h.profile, elements: h.rtpsize_len..body });
+        Ok((h.csrc_end, ext, body..buf.len() - pad, pad))
+    }
+
+    fn rtpsize_header_len(buf: &[u8]) -> Result<usize, Error> {
+        RtpHeader::read(buf).map(|h| h.rtpsize_len)
+    }
 
     #[test]
     fn header_lengths() {
@@ -106,9 +155,19 @@ mod tests {
             rtpsize_header_len(&p[..23]),
             Err(Error::Truncated { expected: 24, actual: 23 })
         ));
+        p[0] = 0x82; // X=0, CC=2
+        assert!(matches!(
+            rtpsize_header_len(&p[..19]),
+            Err(Error::Truncated { expected: 20, actual: 19 })
+        ));
+        assert!(matches!(
+            rtpsize_header_len(&[]),
+            Err(Error::Truncated { expected: 12, actual: 0 })
+        ));
         p[0] = 0x40;
         assert!(matches!(rtpsize_header_len(&p), Err(Error::Version { version: 1 })));
         assert!(matches!(check_version(&[]), Err(Error::Truncated { .. })));
+        assert!(matches!(check_version(&[0xC0]), Err(Error::Version { version: 3 })));
     }
 
     #[test]
@@ -118,21 +177,62 @@ mod tests {
         p.extend_from_slice(&[1, 2, 3, 4]); // CSRC
         p.extend_from_slice(&[0xBE, 0xDE, 0, 1, 0x10, 0xAA, 0, 0]); // one word of elements
         p.extend_from_slice(&[9, 9, 9, 0, 0, 3]); // payload 9 9 9, padding 3
-        let l = parse_plain(&p, true).unwrap();
-        assert_eq!(l.csrc_end, 16);
-        assert_eq!(l.extension, Some(Extension { profile: 0xBEDE, elements: 20..24 }));
-        assert_eq!(l.payload, 24..27);
-        assert_eq!(l.padding, 3);
+        let (csrc_end, extension, payload, padding) = parse_plain(&p).unwrap();
+        assert_eq!(csrc_end, 16);
+        assert_eq!(extension, Some(Extension { profile: 0xBEDE, elements: 20..24 }));
+        assert_eq!(payload, 24..27);
+        assert_eq!(padding, 3);
         let n = p.len();
         p[n - 1] = 7;
-        assert!(matches!(parse_plain(&p, true), Err(Error::Padding { count: 7, available: 6 })));
+        assert!(matches!(parse_plain(&p), Err(Error::Padding { count: 7, available: 6 })));
         p[n - 1] = 0;
-        assert!(matches!(parse_plain(&p, true), Err(Error::Padding { count: 0, .. })));
-        assert!(parse_plain(&p, false).is_ok());
+        assert!(matches!(parse_plain(&p), Err(Error::Padding { count: 0, .. })));
+        p[0] = 0x91; // P=0: the last byte is payload
+        assert_eq!(parse_plain(&p).unwrap().2, 24..30);
         p[19] = 9; // 9 words of extension
         assert!(matches!(
-            parse_plain(&p, true),
+            parse_plain(&p),
             Err(Error::ExtensionOverrun { words: 9, available: 10 })
         ));
+    }
+
+    proptest! {
+        /// The one-pass reader agrees with `voxwire_rtp::RtpsizeLayout`, the workspace's
+        /// definition of the rtpsize clear header, on every input: same lengths, same profile,
+        /// same P bit, and the same errors after mapping.
+        #[test]
+        fn agrees_with_rtpsize_layout(
+            first in any::<u8>(),
+            rest in proptest::collection::vec(any::<u8>(), 0..96),
+            cut in any::<bool>(),
+        ) {
+            let mut buf = vec![first];
+            buf.extend_from_slice(&rest);
+            if cut {
+                buf.truncate(1 + rest.len() / 4);
+            }
+            let ours = RtpHeader::read(&buf);
+            match voxwire_rtp::RtpsizeLayout::parse(&buf) {
+                Ok(l) => {
+                    let h = ours.unwrap();
+                    prop_assert_eq!(h.rtpsize_len, l.header_len);
+                    prop_assert_eq!(h.extension.then_some(h.profile), l.extension_profile);
+                    prop_assert_eq!(4 * usize::from(h.words), l.extension_body_len);
+                    prop_assert_eq!(h.padding, l.padding);
+                }
+                Err(voxwire_rtp::Error::BadVersion { version: v }) => {
+                    let same = matches!(ours, Err(Error::Version { version }) if version == v);
+                    prop_assert!(same, "{:?}", ours);
+                }
+                Err(voxwire_rtp::Error::Truncated { expected: e, actual: a, .. }) => {
+                    let same = matches!(
+                        ours,
+                        Err(Error::Truncated { expected, actual }) if expected == e && actual == a
+                    );
+                    prop_assert!(same, "{:?}", ours);
+                }
+                Err(other) => prop_assert!(false, "unexpected layout error {other}"),
+            }
+        }
     }
 }

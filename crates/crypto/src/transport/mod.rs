@@ -110,6 +110,8 @@
 //!   unique, with no RNG call per packet, and indistinguishable to a receiver.
 
 mod backend;
+#[cfg(feature = "ring")]
+mod hchacha;
 mod layout;
 mod mode;
 mod nonce;
@@ -120,8 +122,9 @@ use std::ops::Range;
 use zeroize::Zeroizing;
 
 pub use backend::Backend;
-use backend::{NonceBuf, Primitive};
+use backend::{PacketNonce, Primitive};
 pub use layout::Extension;
+use layout::RtpHeader;
 pub use mode::{KEY_LEN, NONCE_SUFFIX_LEN, RTCP_CLEAR_LEN, TAG_LEN, TransportMode};
 use mode::{NonceSource, RTP_FIXED_LEN};
 pub use nonce::NONCE_SPACE;
@@ -269,37 +272,55 @@ impl TransportCipher {
     /// The packet is checked first (version 2, CSRCs, extension and padding within `len`); on
     /// any error nothing is consumed and `buf` is unchanged.
     pub fn encrypt_rtp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
-        let plain =
-            buf.get(..len).ok_or(Error::BufferTooSmall { needed: len, capacity: buf.len() })?;
-        layout::parse_plain(plain, true)?;
-        let clear = self.rtp_clear_len(plain)?;
+        let Some(plain) = buf.get(..len) else {
+            return Err(buffer_too_small(len, buf.len()));
+        };
+        let header = RtpHeader::read(plain)?;
+        header.check_plain(plain)?;
+        let clear = if self.mode.is_rtpsize() { header.rtpsize_len } else { RTP_FIXED_LEN };
         self.seal(buf, len, clear)
     }
 
     /// Decrypts the received RTP datagram `buf` (exactly its bytes) in place and tells where its
     /// parts are. On error, drop the packet: `buf` holds nothing usable.
     pub fn decrypt_rtp(&self, buf: &mut [u8]) -> Result<Decrypted, Error> {
-        let clear = self.rtp_clear_len(buf)?;
-        let len = self.open(buf, clear)?;
-        let plain = buf.get(..len).ok_or(Error::Truncated { expected: len, actual: buf.len() })?;
-        let l = layout::parse_plain(plain, true)?;
+        let (header, len) = if self.mode.is_rtpsize() {
+            // The header is clear and authenticated: read it once, before opening.
+            let header = RtpHeader::read(buf)?;
+            (header, self.open(buf, header.rtpsize_len)?)
+        } else {
+            layout::check_version(buf)?;
+            if buf.len() < RTP_FIXED_LEN {
+                return Err(truncated(RTP_FIXED_LEN, buf.len()));
+            }
+            let len = self.open(buf, RTP_FIXED_LEN)?;
+            // CSRCs and the extension preamble were encrypted: read the header after opening.
+            (RtpHeader::read(buf.get(..len).unwrap_or_default())?, len)
+        };
+        // `open` returns a length within `buf`.
+        let plain = buf.get(..len).unwrap_or_default();
+        let (body, padding) = header.check_plain(plain)?;
         Ok(Decrypted {
             len,
-            csrc_end: l.csrc_end,
-            extension: l.extension,
-            payload: l.payload,
-            padding: l.padding,
+            csrc_end: header.csrc_end,
+            extension: header.extension.then_some(Extension {
+                profile: header.profile,
+                elements: header.rtpsize_len..body,
+            }),
+            payload: body..len - padding,
+            padding,
         })
     }
 
     /// Encrypts the plain (compound) RTCP packet `buf[..len]` in place, keeping its first 8
     /// bytes clear, and returns the length to send, `len + overhead()`.
     pub fn encrypt_rtcp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
-        let plain =
-            buf.get(..len).ok_or(Error::BufferTooSmall { needed: len, capacity: buf.len() })?;
+        let Some(plain) = buf.get(..len) else {
+            return Err(buffer_too_small(len, buf.len()));
+        };
         layout::check_version(plain)?;
         if len < RTCP_CLEAR_LEN {
-            return Err(Error::Truncated { expected: RTCP_CLEAR_LEN, actual: len });
+            return Err(truncated(RTCP_CLEAR_LEN, len));
         }
         self.seal(buf, len, RTCP_CLEAR_LEN)
     }
@@ -311,42 +332,26 @@ impl TransportCipher {
         self.open(buf, RTCP_CLEAR_LEN)
     }
 
-    fn rtp_clear_len(&self, packet: &[u8]) -> Result<usize, Error> {
-        if self.mode.is_rtpsize() {
-            layout::rtpsize_header_len(packet)
-        } else {
-            layout::check_version(packet)?;
-            if packet.len() < RTP_FIXED_LEN {
-                return Err(Error::Truncated { expected: RTP_FIXED_LEN, actual: packet.len() });
-            }
-            Ok(RTP_FIXED_LEN)
-        }
-    }
-
     /// Encrypts `buf[clear..len]` with `buf[..clear]` as the clear header. `len >= clear` and
     /// `clear <= 24` hold for every caller.
+    #[inline]
     fn seal(&mut self, buf: &mut [u8], len: usize, clear: usize) -> Result<usize, Error> {
         let total = len + self.mode.overhead();
-        if buf.len() < total {
-            return Err(Error::BufferTooSmall { needed: total, capacity: buf.len() });
-        }
-        let buf = &mut buf[..total];
-        let mut nonce: NonceBuf = [0; 24];
-        let suffix_len = match self.mode.nonce_source() {
-            NonceSource::Suffix4 => {
-                let n = self.counter.take()?.to_be_bytes();
-                nonce[..NONCE_SUFFIX_LEN].copy_from_slice(&n);
-                NONCE_SUFFIX_LEN
-            }
+        let Some(buf) = buf.get_mut(..total) else {
+            return Err(buffer_too_small(total, buf.len()));
+        };
+        let nonce = match self.mode.nonce_source() {
+            NonceSource::Suffix4 => PacketNonce::Suffix(self.counter.take()?.to_be_bytes()),
             NonceSource::Suffix24 => {
-                let n = self.counter.take()?.to_be_bytes();
-                nonce[..20].copy_from_slice(&self.suffix_prefix);
-                nonce[20..].copy_from_slice(&n);
-                nonce.len()
+                let mut full = [0u8; 24];
+                full[..20].copy_from_slice(&self.suffix_prefix);
+                full[20..].copy_from_slice(&self.counter.take()?.to_be_bytes());
+                PacketNonce::Full(full)
             }
             NonceSource::Header => {
-                nonce[..clear].copy_from_slice(&buf[..clear]);
-                0
+                let mut full = [0u8; 24];
+                full[..clear].copy_from_slice(&buf[..clear]);
+                PacketNonce::Full(full)
             }
         };
         let body = len - clear;
@@ -354,52 +359,80 @@ impl TransportCipher {
             // clear ‖ ct ‖ tag ‖ suffix
             let (aad, rest) = buf.split_at_mut(clear);
             let (ct, rest) = rest.split_at_mut(body);
-            let tag = self.primitive.seal(&nonce, aad, ct)?;
-            rest[..TAG_LEN].copy_from_slice(&tag);
+            self.primitive.seal(nonce, aad, ct, &mut rest[..TAG_LEN])?;
         } else {
             // clear ‖ mac ‖ ct ‖ suffix: move the plaintext up to make room for the MAC.
             buf.copy_within(clear..len, clear + TAG_LEN);
             let (mac, ct) = buf[clear..].split_at_mut(TAG_LEN);
-            let tag = self.primitive.seal(&nonce, &[], &mut ct[..body])?;
-            mac.copy_from_slice(&tag);
+            self.primitive.seal(nonce, &[], &mut ct[..body], mac)?;
         }
-        buf[total - suffix_len..].copy_from_slice(&nonce[..suffix_len]);
+        match nonce {
+            PacketNonce::Suffix(n) => buf[total - NONCE_SUFFIX_LEN..].copy_from_slice(&n),
+            PacketNonce::Full(n) if self.mode.nonce_source() == NonceSource::Suffix24 => {
+                buf[total - n.len()..].copy_from_slice(&n);
+            }
+            PacketNonce::Full(_) => {}
+        }
         Ok(total)
     }
 
     /// Authenticates and decrypts the datagram `buf` whose first `clear` bytes are clear.
     /// Returns the plain packet's length; the plain packet is at `buf[..len]`.
+    #[inline]
     fn open(&self, buf: &mut [u8], clear: usize) -> Result<usize, Error> {
         let expected = clear + self.mode.overhead();
         if buf.len() < expected {
-            return Err(Error::Truncated { expected, actual: buf.len() });
+            return Err(truncated(expected, buf.len()));
         }
-        let mut nonce: NonceBuf = [0; 24];
-        let suffix_len = match self.mode.nonce_source() {
-            NonceSource::Suffix4 => NONCE_SUFFIX_LEN,
-            NonceSource::Suffix24 => nonce.len(),
-            NonceSource::Header => 0,
+        let (end, nonce) = match self.mode.nonce_source() {
+            NonceSource::Suffix4 => {
+                let (rest, n) = buf.split_at(buf.len() - NONCE_SUFFIX_LEN);
+                let Ok(n) = <[u8; NONCE_SUFFIX_LEN]>::try_from(n) else {
+                    return Err(Error::Authentication);
+                };
+                (rest.len(), PacketNonce::Suffix(n))
+            }
+            NonceSource::Suffix24 => {
+                let (rest, n) = buf.split_at(buf.len() - 24);
+                let Ok(n) = <[u8; 24]>::try_from(n) else { return Err(Error::Authentication) };
+                (rest.len(), PacketNonce::Full(n))
+            }
+            NonceSource::Header => {
+                let mut full = [0u8; 24];
+                full[..clear].copy_from_slice(&buf[..clear]);
+                (buf.len(), PacketNonce::Full(full))
+            }
         };
-        let end = buf.len() - suffix_len;
-        if suffix_len == 0 {
-            nonce[..clear].copy_from_slice(&buf[..clear]);
-        } else {
-            nonce[..suffix_len].copy_from_slice(&buf[end..]);
-        }
         let plain_len = end - TAG_LEN;
         let (aad, rest) = buf[..end].split_at_mut(clear);
         if self.mode.authenticates_header() {
             let (ct, tag) = rest.split_at_mut(plain_len - clear);
-            let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::Authentication)?;
-            self.primitive.open(&nonce, aad, ct, tag)?;
+            let Ok(tag) = <&[u8; TAG_LEN]>::try_from(&*tag) else {
+                return Err(Error::Authentication);
+            };
+            self.primitive.open(nonce, aad, ct, tag)?;
         } else {
             let (mac, ct) = rest.split_at_mut(TAG_LEN);
-            let mac: &[u8; TAG_LEN] = (&*mac).try_into().map_err(|_| Error::Authentication)?;
-            self.primitive.open(&nonce, &[], ct, mac)?;
+            let Ok(mac) = <&[u8; TAG_LEN]>::try_from(&*mac) else {
+                return Err(Error::Authentication);
+            };
+            self.primitive.open(nonce, &[], ct, mac)?;
             buf.copy_within(clear + TAG_LEN..end, clear);
         }
         Ok(plain_len)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn truncated(expected: usize, actual: usize) -> Error {
+    Error::Truncated { expected, actual }
+}
+
+#[cold]
+#[inline(never)]
+fn buffer_too_small(needed: usize, capacity: usize) -> Error {
+    Error::BufferTooSmall { needed, capacity }
 }
 
 #[cfg(test)]
