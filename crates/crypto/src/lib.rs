@@ -10,7 +10,7 @@
 //! # Cargo features
 //!
 //! - `ring` (default): the fast transport backend (ring's AES-256-GCM and ChaCha20-Poly1305,
-//!   with HChaCha20 from the `chacha20` crate for XChaCha20-Poly1305).
+//!   with this crate's HChaCha20 for XChaCha20-Poly1305).
 //! - `rustcrypto`: the pure-Rust transport backend (`aes-gcm`, `chacha20poly1305`). Build with
 //!   `--no-default-features --features rustcrypto` for a crate without ring; with both enabled,
 //!   [`transport::TransportConfig::backend`] picks one per cipher. At least one must be on.

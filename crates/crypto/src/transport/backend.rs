@@ -22,7 +22,7 @@ use crate::Error;
 #[non_exhaustive]
 pub enum Backend {
     /// ring: assembly AES-GCM (AES-NI + PCLMULQDQ/AVX) and ChaCha20-Poly1305; XChaCha20 derives
-    /// its subkey with HChaCha20 from the `chacha20` crate. Cargo feature `ring` (default).
+    /// its per-packet subkey with this crate's HChaCha20. Cargo feature `ring` (default).
     Ring,
     /// RustCrypto `aes-gcm` and `chacha20poly1305`: pure Rust, key schedules zeroized on drop.
     /// Cargo feature `rustcrypto`.
