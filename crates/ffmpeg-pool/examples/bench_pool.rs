@@ -34,7 +34,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use voxwire_ffmpeg::{
-    Input, OpusConfig, PacketReader, Pool, PoolConfig, Priority, StreamConfig, ToolsConfig,
+    Input, OpusConfig, PacketReader, Pool, PoolConfig, PoolStats, Priority, StreamConfig,
+    ToolsConfig,
 };
 
 const TICK: Duration = Duration::from_millis(20);
@@ -71,7 +72,7 @@ fn parse_args() -> Args {
         segment: 10,
         first_segment_ms: 2000,
         read_ahead: 5,
-        sample_ms: 50,
+        sample_ms: 100,
         ffmpeg: None,
         complexity: None,
         batch: 8,
@@ -225,6 +226,23 @@ fn cpu_seconds() -> (f64, f64) {
     (own, ticks.iter().sum::<u64>() as f64 / 100.0)
 }
 
+/// CPU seconds of the calling thread (`/proc/thread-self/stat`, utime + stime).
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_owned();
+            Some(
+                rest.split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|v| v.parse::<u64>().ok())
+                    .sum::<u64>(),
+            )
+        })
+        .map_or(0.0, |t| t as f64 / 100.0)
+}
+
 /// The first line of `ffmpeg -version`.
 fn ffmpeg_version(ffmpeg: &Path) -> String {
     std::process::Command::new(ffmpeg)
@@ -244,6 +262,8 @@ fn loadavg() -> String {
 struct Sampled {
     samples: Vec<Sample>,
     foreign_max: usize,
+    /// CPU seconds the sampler thread itself used (reading `/proc` is not free).
+    cpu: f64,
 }
 
 fn sampler(
@@ -257,15 +277,17 @@ fn sampler(
         .name("sampler".into())
         .stack_size(128 * 1024)
         .spawn(move || {
-            let mut out = Sampled { samples: Vec::new(), foreign_max: 0 };
+            let mut out = Sampled { samples: Vec::new(), foreign_max: 0, cpu: 0.0 };
             let mut next = Instant::now();
+            let mut last: (Vec<u32>, u64) = (Vec::new(), 0);
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 // The processes are read one after the other, not at one instant: a pass
                 // during which a child started or exited can count a library page both as
                 // shared (in a process read before) and as private (in one read after). A
-                // sample is therefore two passes in a row that name the same children and
-                // agree within 2 %; the larger of the two is kept.
+                // pass that differs from the last sample is therefore confirmed by two passes
+                // in a row that name the same children and agree within 2 %; the larger of the
+                // two is kept.
                 let pass = || {
                     let stats = pool.stats();
                     let (mut rss, mut pss, mut uss) = memory("self");
@@ -279,8 +301,17 @@ fn sampler(
                     (stats, rss, pss, uss, self_pss)
                 };
                 let mut prev = pass();
-                let mut tries = 0;
+                // A pass like the last sample (same children, PSS within 2 %) stands alone;
+                // only a change is confirmed by further passes (reading `/proc` costs CPU that
+                // the encoders need).
+                let steady = |a: &(PoolStats, u64, u64, u64, u64), pids: &[u32], pss: u64| {
+                    a.0.child_pids == pids && a.2.abs_diff(pss) * 50 <= a.2.max(pss)
+                };
+                let mut tries = if steady(&prev, &last.0, last.1) { 10 } else { 0 };
                 let (stats, rss, pss, uss, self_pss) = loop {
+                    if tries == 10 {
+                        break prev;
+                    }
                     let next = pass();
                     tries += 1;
                     let agree = next.0.child_pids == prev.0.child_pids
@@ -290,6 +321,7 @@ fn sampler(
                     }
                     prev = next;
                 };
+                last = (stats.child_pids.clone(), pss);
                 if n.is_multiple_of(10) {
                     out.foreign_max = out.foreign_max.max(foreign_ffmpeg(&stats.child_pids));
                 }
@@ -309,6 +341,7 @@ fn sampler(
                     std::thread::sleep(d);
                 }
             }
+            out.cpu = thread_cpu_seconds();
             out
         })
         .unwrap()
@@ -460,9 +493,10 @@ fn run_scenario(args: &Args, name: &str) {
     let stats = pool.stats();
     let mut s = String::new();
     let pct = |q: usize| pb.first.get(pb.first.len() * q / 100).copied().unwrap_or_default();
-    let kv: [(&str, String); 19] = [
+    let kv: [(&str, String); 20] = [
         ("cpu", cpu.to_string()),
         ("own_cpu", own_cpu.to_string()),
+        ("sampler_cpu", sampled.cpu.to_string()),
         ("worker_limit", pool.worker_limit().to_string()),
         ("spawned", stats.spawned_total.to_string()),
         ("peak_children", stats.peak_children.to_string()),
@@ -620,33 +654,7 @@ fn svg(outcomes: &[Outcome]) -> String {
     s
 }
 
-fn report(args: &Args, outcomes: &[Outcome]) -> String {
-    let mut r = String::new();
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let _ = writeln!(r, "# ffmpeg-pool bench\n");
-    let _ = writeln!(
-        r,
-        "{} players, {} s of each {} s MP3 read in real time, 64 kbit/s stereo Opus; {} cores, \
-         worker limit {} (per core {}, hard cap {}); streaming in {} s segments after a first of \
-         {} ms (each next one twice as long), refilled below {} s of read-ahead, up to {} segments \
-         per FFmpeg run; Opus complexity {}; memory sampled every {} ms. Each scenario ran in a \
-         fresh process. FFmpeg: `{}` ({}).\n",
-        args.players,
-        args.seconds,
-        args.track_seconds,
-        cores,
-        outcomes.first().map_or("?", |o| o.get("worker_limit")),
-        args.per_core,
-        args.hard_cap,
-        args.segment,
-        args.first_segment_ms,
-        args.read_ahead,
-        args.batch,
-        args.complexity.map_or_else(|| "10 (libopus default)".to_owned(), |c| c.to_string()),
-        args.sample_ms,
-        args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg")).display(),
-        ffmpeg_version(args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg"))),
-    );
+fn memory_table(r: &mut String, args: &Args, outcomes: &[Outcome]) {
     let _ = writeln!(r, "## Memory (peak over the run, MB = 10^6 bytes)\n");
     let _ = writeln!(
         r,
@@ -678,17 +686,47 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
             o.get("foreign_ffmpeg"),
         );
     }
+}
+
+fn report(args: &Args, outcomes: &[Outcome]) -> String {
+    let mut r = String::new();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let _ = writeln!(r, "# ffmpeg-pool bench\n");
+    let _ = writeln!(
+        r,
+        "{} players, {} s of each {} s MP3 read in real time, 64 kbit/s stereo Opus; {} cores, \
+         worker limit {} (per core {}, hard cap {}); streaming in {} s segments after a first of \
+         {} ms (each next one twice as long), refilled below {} s of read-ahead, up to {} segments \
+         per FFmpeg run; Opus complexity {}; memory sampled every {} ms. Each scenario ran in a \
+         fresh process. FFmpeg: `{}` ({}).\n",
+        args.players,
+        args.seconds,
+        args.track_seconds,
+        cores,
+        outcomes.first().map_or("?", |o| o.get("worker_limit")),
+        args.per_core,
+        args.hard_cap,
+        args.segment,
+        args.first_segment_ms,
+        args.read_ahead,
+        args.batch,
+        args.complexity.map_or_else(|| "10 (libopus default)".to_owned(), |c| c.to_string()),
+        args.sample_ms,
+        args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg")).display(),
+        ffmpeg_version(args.ffmpeg.as_deref().unwrap_or(Path::new("ffmpeg"))),
+    );
+    memory_table(&mut r, args, outcomes);
     let _ = writeln!(r, "\n## Real time\n");
     let _ = writeln!(
         r,
-        "| scenario | packets read | late packets | players that starved | underrun ticks | furthest behind | first packet median / max | loop woke late (max, ticks > 20 ms) | wall s | CPU s: process + FFmpeg (process alone) | CPU per played stream | load before / after |"
+        "| scenario | packets read | late packets | players that starved | underrun ticks | furthest behind | first packet median / max | loop woke late (max, ticks > 20 ms) | wall s | CPU s: process + FFmpeg (process alone; its memory sampler) | CPU per played stream, sampler left out | load before / after |"
     );
     let _ =
         writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for o in outcomes {
         let _ = writeln!(
             r,
-            "| {} | {} | {} | {} | {} | {:.2} s | {:.2} s / {:.2} s | {:.0} ms, {} | {:.1} | {:.1} ({:.1}) | {:.2} % of a core | {} / {} |",
+            "| {} | {} | {} | {} | {} | {:.2} s | {:.2} s / {:.2} s | {:.0} ms, {} | {:.1} | {:.1} ({:.1}; {:.1}) | {:.2} % of a core | {} / {} |",
             o.name,
             o.get("packets"),
             o.get("late_packets"),
@@ -702,7 +740,8 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
             o.secs("wall"),
             o.secs("cpu"),
             o.secs("own_cpu"),
-            100.0 * o.secs("cpu") / (o.secs("packets") * 0.02),
+            o.secs("sampler_cpu"),
+            100.0 * (o.secs("cpu") - o.secs("sampler_cpu")) / (o.secs("packets") * 0.02),
             o.get("load_before").replace('/', " "),
             o.get("load_after").replace('/', " "),
         );
@@ -718,8 +757,9 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
          due 20 ms * k after its first); a player that starved had at least one late packet. \
          The loop's own lateness is the reader's, not the pool's: a packet due during a late \
          wake-up but present by then is not late. CPU is this process's plus its reaped \
-         children's (`/proc/self/stat`), divided by the audio played: the share of one core a \
-         real-time stream costs, read-ahead that was encoded but not played included."
+         children's (`/proc/self/stat`); per played stream, the memory sampler's own CPU is \
+         left out and the rest divided by the audio played: the share of one core a real-time \
+         stream costs, read-ahead that was encoded but not played included."
     );
     r
 }

@@ -22,7 +22,7 @@
 //!   packet, so its packets line up with a whole-file encode. Segments of different streams
 //!   that wait at the same time are encoded by one FFmpeg run ([`StreamConfig::batch`]): one
 //!   input and one Ogg logical stream per segment, pages routed by the order of their
-//!   beginning-of-stream pages. FFmpeg's start-up (loading about 220 shared libraries in the
+//!   beginning-of-stream pages. FFmpeg's start-up (loading over 200 shared libraries in the
 //!   Debian build, some 90 ms of CPU) is then paid once per batch, and a few processes each
 //!   encoding many streams faster than real time replace one process per player.
 //! - [`Pool::decode_pcm`] (s16le, 48 kHz, stereo, [`std::io::Read`]), [`Pool::probe`] and
