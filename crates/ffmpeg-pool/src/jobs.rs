@@ -282,7 +282,8 @@ pub(crate) struct SegmentRequest {
 }
 
 /// Takes the most urgent waiting segment (then the oldest) and up to `batch - 1` more with the
-/// same encoding settings, in the same order; segments whose reader is gone are dropped.
+/// same encoding settings that may share a run (`batch > 1`), in the same order; segments whose
+/// reader is gone are dropped.
 fn take_batch(pool: &Pool) -> Vec<SegmentRequest> {
     let mut queue = lock(&pool.shared.segments);
     queue.retain(|r| !r.buf.is_closed());
@@ -293,7 +294,7 @@ fn take_batch(pool: &Pool) -> Vec<SegmentRequest> {
     let mut taken = Vec::new();
     let mut i = 0;
     while i < queue.len() && taken.len() < batch {
-        if queue.get(i).is_some_and(|r| r.cfg == cfg) {
+        if queue.get(i).is_some_and(|r| r.cfg == cfg && (taken.is_empty() || r.batch > 1)) {
             taken.push(queue.remove(i));
         } else {
             i += 1;
@@ -313,19 +314,32 @@ fn run_batch(ctx: &JobCtx, pool: &Pool) {
         batch.iter().map(|r| FinishGuard(Arc::clone(&r.buf), true)).collect();
     let mut inputs = Vec::with_capacity(batch.len());
     let mut plan = Vec::with_capacity(batch.len());
+    // Each segment again, alone: if the shared run fails before a segment got a packet (one bad
+    // input makes FFmpeg exit), that segment is retried on its own, so that only the bad input
+    // fails.
+    let shared_run = batch.len() > 1;
+    let mut retry: Vec<Option<SegmentRequest>> = Vec::with_capacity(batch.len());
     for r in batch {
+        retry.push(r.input.try_clone().filter(|_| shared_run).map(|input| SegmentRequest {
+            input,
+            cfg: r.cfg.clone(),
+            buf: Arc::clone(&r.buf),
+            priority: Arc::clone(&r.priority),
+            batch: 1,
+            ..r
+        }));
         inputs.push((r.input.into_arg().0, Some(r.start), Some(r.length)));
         plan.push((r.skip, r.packets));
     }
     let mut cmd = ctx.tools().ffmpeg_command();
     cfg.apply_many(&mut cmd, inputs);
+    // Per stream: packets seen, packets kept, whether its reader still wants them.
+    let mut progress: Vec<(u64, u64, bool)> = plan.iter().map(|_| (0, 0, true)).collect();
     let r = (|| {
         let (stdout, _) = ctx.spawn(cmd, false)?;
         let mut split = OggPageSplitter::default();
         let mut demux: Vec<OggOpusDemuxer> =
             plan.iter().map(|_| OggOpusDemuxer::new().without_crc_check()).collect();
-        // Per stream: packets seen, packets kept, whether its reader still wants them.
-        let mut progress: Vec<(u64, u64, bool)> = plan.iter().map(|_| (0, 0, true)).collect();
         pump(ctx, stdout, |chunk| {
             split.push(chunk);
             while let Some((i, page)) = split.poll_page()? {
@@ -371,13 +385,34 @@ fn run_batch(ctx: &JobCtx, pool: &Pool) {
         Ok(())
     })();
     if let Err(e) = r {
+        let alone = shared_run && !ctx.cancelled() && matches!(e, Error::Exited { .. });
         let e = Arc::new(e);
-        for g in &mut guards {
-            if g.1 {
-                g.1 = false;
-                g.0.finish(Err(Error::Shared(Arc::clone(&e))));
+        for ((g, p), again) in guards.iter_mut().zip(&progress).zip(&mut retry) {
+            if !g.1 {
+                continue;
+            }
+            g.1 = false;
+            match again.take().filter(|_| alone && p.0 == 0) {
+                Some(req) => requeue(pool, req),
+                None => g.0.finish(Err(Error::Shared(Arc::clone(&e)))),
             }
         }
+    }
+}
+
+/// Queues a segment again with a run of its own.
+fn requeue(pool: &Pool, req: SegmentRequest) {
+    let buf = Arc::clone(&req.buf);
+    let priority = if req.priority.load(Ordering::Relaxed) >= Priority::Playback as u8 {
+        Priority::Playback
+    } else {
+        Priority::Prefetch
+    };
+    lock(&pool.shared.segments).push(req);
+    let p = pool.clone();
+    match pool.submit(priority, Box::new(move |ctx| run_batch(ctx, &p))) {
+        Ok(h) => h.detach(),
+        Err(e) => buf.finish(Err(e)),
     }
 }
 

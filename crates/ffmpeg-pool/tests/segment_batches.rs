@@ -72,3 +72,33 @@ fn waiting_segments_share_one_run_and_keep_their_own_audio() {
     let spawned = pool.stats().spawned_total;
     assert!((3..=6).contains(&spawned), "{spawned} FFmpeg runs");
 }
+
+#[test]
+fn a_bad_input_fails_only_its_own_stream() {
+    let dir = TempDir::new("batch-bad");
+    let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
+    let busy_input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
+    let busy_cfg = OpusConfig::new().input_options(["-f", "lavfi"]);
+    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
+    let mut busy = pool.stream(busy_input, &busy_cfg, &plain).unwrap();
+    busy.next_packet().unwrap().unwrap();
+
+    let good = dir.path("good.flac");
+    sine(&good, 440, SECONDS.into());
+    let bad = dir.path("bad.mp3");
+    std::fs::write(&bad, b"this is not audio at all").unwrap();
+    let stream = StreamConfig::new()
+        .first_segment(Duration::from_secs(4))
+        .segment(Some(Duration::from_secs(4)))
+        .batch(8);
+    let mut bad_reader = pool.stream(Input::File(bad), &OpusConfig::new(), &stream).unwrap();
+    let good_reader = pool.stream(Input::File(good), &OpusConfig::new(), &stream).unwrap();
+    drop(busy);
+    // Both first segments share a run, which FFmpeg fails at opening the bad input; each is
+    // then run alone.
+    let packets: Vec<OpusPacket> = good_reader.map(Result::unwrap).collect();
+    check(&dir, &packets, 440.0);
+    assert!(bad_reader.next_packet().is_err());
+    // busy, the shared run, the good stream alone, the bad one alone.
+    assert_eq!(pool.stats().spawned_total, 4);
+}
