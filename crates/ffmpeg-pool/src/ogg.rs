@@ -672,5 +672,62 @@ mod tests {
                 prop_assert_eq!(g.samples, 960);
             }
         }
+
+        #[test]
+        fn splitter_separates_interleaved_streams_in_any_chunking(
+            counts in proptest::collection::vec(0usize..30, 1..5),
+            serial_base in any::<u32>(),
+            cut in 1usize..300,
+        ) {
+            // Stream k: `counts[k]` one-packet pages of a payload naming (k, i); BOS pages of
+            // all streams first, then the rest round-robin, as FFmpeg interleaves them.
+            let serial = |k: usize| serial_base.wrapping_add(u32::try_from(k).unwrap() * 7919);
+            let mut pages: Vec<Vec<Vec<u8>>> = Vec::new();
+            for (k, &n) in counts.iter().enumerate() {
+                let mut v = Vec::new();
+                let mut head = Vec::new();
+                write_page(&mut head, flags::BOS, 0, serial(k), 0, &[&opus_head(2, 312)]);
+                v.push(head);
+                let mut tags = Vec::new();
+                write_page(&mut tags, 0, 0, serial(k), 1, &[b"OpusTags\0\0\0\0\0\0\0\0"]);
+                v.push(tags);
+                for i in 0..n {
+                    let mut page = Vec::new();
+                    let g = 960 * (i64::try_from(i).unwrap() + 1);
+                    let seq = u32::try_from(i).unwrap() + 2;
+                    write_page(&mut page, 0, g, serial(k), seq, &[&[0xfc, k as u8, i as u8]]);
+                    v.push(page);
+                }
+                pages.push(v);
+            }
+            let mut all = Vec::new();
+            for v in &pages {
+                all.extend_from_slice(&v[0]);
+            }
+            let longest = pages.iter().map(Vec::len).max().unwrap_or(0);
+            for j in 1..longest {
+                for v in &pages {
+                    if let Some(p) = v.get(j) {
+                        all.extend_from_slice(p);
+                    }
+                }
+            }
+            let mut split = OggPageSplitter::default();
+            let mut demux: Vec<OggOpusDemuxer> = counts.iter().map(|_| OggOpusDemuxer::new()).collect();
+            let mut got: Vec<Vec<OpusPacket>> = counts.iter().map(|_| Vec::new()).collect();
+            for chunk in all.chunks(cut) {
+                split.push(chunk);
+                while let Some((k, page)) = split.poll_page().unwrap() {
+                    demux[k].push(&page);
+                    got[k].extend(drain(&mut demux[k]));
+                }
+            }
+            prop_assert_eq!(split.pending(), 0);
+            for (k, (g, &n)) in got.iter().zip(&counts).enumerate() {
+                let want: Vec<Vec<u8>> = (0..n).map(|i| vec![0xfc, k as u8, i as u8]).collect();
+                let have: Vec<Vec<u8>> = g.iter().map(|p| p.data.to_vec()).collect();
+                prop_assert_eq!(have, want);
+            }
+        }
     }
 }
