@@ -281,6 +281,13 @@ pub(crate) struct SegmentRequest {
     batch: usize,
 }
 
+impl SegmentRequest {
+    /// Ends the segment's stream with `error` (the pool closed before it ran).
+    pub(crate) fn abandon(self, error: Error) {
+        self.buf.finish(Err(error));
+    }
+}
+
 /// Takes the most urgent waiting segment (then the oldest) and up to `batch - 1` more with the
 /// same encoding settings that may share a run (`batch > 1`), in the same order; segments whose
 /// reader is gone are dropped.

@@ -369,6 +369,11 @@ impl Pool {
             q.job.cancel();
             *lock(&q.job.status) = JobStatus::Done;
         }
+        // Their runs will never come: streams waiting for a segment end now.
+        let segments = std::mem::take(&mut *lock(&self.shared.segments));
+        for r in segments {
+            r.abandon(Error::PoolClosed);
+        }
         self.shared.wake.notify_all();
     }
 

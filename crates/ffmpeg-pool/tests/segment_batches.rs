@@ -102,3 +102,24 @@ fn a_bad_input_fails_only_its_own_stream() {
     // busy, the shared run, the good stream alone, the bad one alone.
     assert_eq!(pool.stats().spawned_total, 4);
 }
+
+#[test]
+fn shutdown_ends_streams_waiting_for_a_segment() {
+    let dir = TempDir::new("batch-shutdown");
+    let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
+    let busy_input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
+    let busy_cfg = OpusConfig::new().input_options(["-f", "lavfi"]);
+    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
+    let mut busy = pool.stream(busy_input, &busy_cfg, &plain).unwrap();
+    busy.next_packet().unwrap().unwrap();
+    let src = dir.path("a.flac");
+    sine(&src, 440, 1.0);
+    let mut waiting =
+        pool.stream(Input::File(src), &OpusConfig::new(), &StreamConfig::new()).unwrap();
+    assert!(waiting.is_waiting_for_worker());
+    pool.shutdown();
+    assert!(
+        matches!(waiting.next_packet(), Err(voxwire_ffmpeg::Error::Shared(e)) if matches!(*e, voxwire_ffmpeg::Error::PoolClosed))
+    );
+    drop(busy);
+}
