@@ -85,7 +85,7 @@ impl OpusClip {
     /// runs). It holds a reference to the shared packets, not a copy.
     pub fn looping(&self, frames: usize) -> impl MediaSource + 'static {
         let packets = Arc::clone(&self.packets);
-        OpusFrames::new((0..frames).map(move |i| packets[i % packets.len()].clone()))
+        OpusFrames::new((0..frames).map(move |i| packets[i % packets.len()].clone())).nonblocking()
     }
 }
 

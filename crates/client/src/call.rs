@@ -945,6 +945,12 @@ impl Call {
         self.out.pop_front()
     }
 
+    /// Whether [`Call::poll_output`] has something.
+    #[must_use]
+    pub(crate) fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     #[must_use]
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let streams = self.streams.values().filter_map(|s| s.wake);

@@ -1,11 +1,12 @@
-//! The tokio driver: one task per connection owns the [`Call`] core by value and `select!`s over
-//! the WebSocket, the UDP socket, the core's next deadline, the playback clock and a command
-//! channel. Sources are read and encoded on a player thread, sinks run on a sink thread: the
-//! async task only moves bytes.
+//! The tokio driver: one task per connection `select!`s over the WebSocket, the UDP socket, the
+//! core's next deadline, a command channel and the send clock's wake-ups, and carries out what
+//! the [`Call`] core asks for. The core is shared with the process-wide send clock
+//! ([`crate::pacer`]), which sends audio on a 20 ms grid; sinks run on a sink thread: the async
+//! task only moves bytes.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -19,16 +20,11 @@ use voxwire_gateway::{CloseAction, CloseCode, CloseFrame, Transmit};
 use voxwire_sinks::{MediaPacket, Sink};
 use voxwire_sources::MediaSource;
 
-use crate::call::{Call, MAX_DATAGRAM, Output, SILENCE_FRAME};
+use crate::call::{Call, MAX_DATAGRAM, Output};
 use crate::config::Transport;
 use crate::events::{CallStats, PlayerStats, VoiceEvent};
-use crate::player::{self, PlayerMsg};
+use crate::pacer::{Link, Playback};
 use crate::{ConnectionInfo, Error, PlayOptions, VoiceConfig};
-
-/// The playback clock.
-const FRAME: Duration = Duration::from_millis(20);
-/// Silence frames sent when playback stops (docs/protocol.md 4.6).
-const SILENCE_FRAMES: u8 = 5;
 /// Packets queued towards the sink thread.
 const SINK_QUEUE: usize = 4096;
 /// Reconnect attempts before giving up.
@@ -169,71 +165,15 @@ fn spawn_sink_thread(mut sink: Box<dyn Sink>) -> Result<SyncSender<SinkMsg>, Err
     Ok(tx)
 }
 
-struct Playback {
-    rx: Receiver<PlayerMsg>,
-    done: Option<oneshot::Sender<Result<PlayerStats, Error>>>,
-    next_tick: Instant,
-    paused: bool,
-    /// Set once the source is over: `Some(None)` when it ended, `Some(Some(e))` when it failed.
-    #[expect(clippy::option_option, reason = "not finished / ended / failed, documented above")]
-    finished: Option<Option<Error>>,
-    silence_left: u8,
-    speaking: bool,
-    stats: PlayerStats,
-    send_total: Duration,
-    last_send: Option<Instant>,
-    /// Send intervals in 0.2 ms buckets up to 102.4 ms (the last bucket takes the rest): bounded
-    /// however long the playback runs.
-    intervals: Box<[u32; INTERVAL_BUCKETS]>,
-    /// Frames read ahead from the player thread, which hands them over in batches.
-    pending: std::collections::VecDeque<Vec<u8>>,
-}
-
-const INTERVAL_BUCKETS: usize = 512;
-const INTERVAL_BUCKET: Duration = Duration::from_micros(200);
-
-impl Playback {
-    fn finish(&mut self, events: &mpsc::Sender<VoiceEvent>) {
-        let error = self.finished.take().flatten();
-        if self.stats.frames_sent > 0 {
-            self.stats.send_time_mean = self.send_total
-                / u32::try_from(self.stats.frames_sent + self.stats.silence_frames)
-                    .unwrap_or(u32::MAX)
-                    .max(1);
-        }
-        let total: u64 = self.intervals.iter().map(|&n| u64::from(n)).sum();
-        if total > 0 {
-            let mut seen = 0u64;
-            for (i, &n) in self.intervals.iter().enumerate() {
-                seen += u64::from(n);
-                if seen * 100 >= total * 95 {
-                    self.stats.interval_p95 =
-                        INTERVAL_BUCKET * u32::try_from(i + 1).unwrap_or(u32::MAX);
-                    break;
-                }
-            }
-        }
-        let _ = events.try_send(VoiceEvent::PlaybackFinished {
-            error: error.as_ref().map(ToString::to_string),
-        });
-        if let Some(done) = self.done.take() {
-            let _ = done.send(match error {
-                Some(e) => Err(e),
-                None => Ok(self.stats.clone()),
-            });
-        }
-    }
-}
-
 pub(crate) struct Driver {
-    call: Call,
+    /// The core, shared with the send clock.
+    link: Arc<Link>,
     ws: Option<Ws>,
     udp: UdpSocket,
     info: ConnectionInfo,
     config: VoiceConfig,
     events: mpsc::Sender<VoiceEvent>,
     sink: Option<SyncSender<SinkMsg>>,
-    playback: Option<Playback>,
     ready: Option<oneshot::Sender<Result<(), Error>>>,
     packet: Vec<u8>,
     sink_drops: u64,
@@ -256,18 +196,22 @@ impl Driver {
         let now = Instant::now();
         let call = Call::new(info.clone(), config.modes.clone(), config.dave, now);
         let ws = open_ws(&info, &config.transport, &call.gateway_query()).await?;
-        let udp = UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
-            .await
-            .map_err(|source| Error::Io { what: "binding the UDP socket", source })?;
+        // One socket, two handles: the task receives on the tokio one, the send clock sends on a
+        // non-blocking clone without a runtime.
+        let udp_err = |source| Error::Io { what: "binding the UDP socket", source };
+        let std_udp = std::net::UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
+            .map_err(udp_err)?;
+        std_udp.set_nonblocking(true).map_err(udp_err)?;
+        let clock_udp = std_udp.try_clone().map_err(udp_err)?;
+        let udp = UdpSocket::from_std(std_udp).map_err(udp_err)?;
         Ok(Self {
-            call,
+            link: Link::new(call, clock_udp),
             ws: Some(ws),
             udp,
             info,
             config,
             events,
             sink: None,
-            playback: None,
             ready: Some(ready),
             packet: vec![0; MAX_DATAGRAM + 64],
             sink_drops: 0,
@@ -276,22 +220,23 @@ impl Driver {
 
     pub(crate) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut udp_buf = vec![0u8; MAX_DATAGRAM + 1];
+        let link = Arc::clone(&self.link);
         loop {
-            let deadline = self.call.poll_timeout();
-            let tick = self.playback.as_ref().map(|p| p.next_tick);
+            let deadline = self.link.lock().call.poll_timeout();
             let stop = tokio::select! {
                 msg = next_ws(&mut self.ws) => { self.on_ws(msg); false }
                 r = self.udp.recv_from(&mut udp_buf) => {
                     if let Ok((n, _)) = r && n <= MAX_DATAGRAM {
-                        self.call.handle_udp(&udp_buf[..n], Instant::now());
+                        self.link.lock().call.handle_udp(&udp_buf[..n], Instant::now());
                     }
                     false
                 }
                 cmd = commands.recv() => match cmd {
-                    None => { self.call.close(Instant::now()); true }
+                    None => { self.link.lock().call.close(Instant::now()); true }
                     Some(c) => self.on_command(c).await,
                 },
-                () = sleep_until(tick) => { self.on_tick().await; false }
+                // The send clock left outputs (a speaking update, say) in the core.
+                () = link.notify.notified() => false,
                 () = sleep_until(deadline) => { self.on_timeout().await; false }
             };
             if !self.drain().await || stop {
@@ -314,20 +259,20 @@ impl Driver {
     fn on_ws(&mut self, msg: Option<Result<Message, String>>) {
         let now = Instant::now();
         match msg {
-            Some(Ok(Message::Text(t))) => self.call.handle_ws_text(t.as_str(), now),
-            Some(Ok(Message::Binary(b))) => self.call.handle_ws_binary(&b, now),
+            Some(Ok(Message::Text(t))) => self.link.lock().call.handle_ws_text(t.as_str(), now),
+            Some(Ok(Message::Binary(b))) => self.link.lock().call.handle_ws_binary(&b, now),
             Some(Ok(Message::Close(f))) => {
                 self.ws = None;
                 let frame = f.map(|f| CloseFrame {
                     code: CloseCode(u16::from(f.code)),
                     reason: f.reason.as_str().to_owned(),
                 });
-                self.call.handle_ws_closed(frame, now);
+                self.link.lock().call.handle_ws_closed(frame, now);
             }
             Some(Ok(_)) => {}
             Some(Err(_)) | None => {
                 self.ws = None;
-                self.call.handle_ws_closed(None, now);
+                self.link.lock().call.handle_ws_closed(None, now);
             }
         }
     }
@@ -336,38 +281,27 @@ impl Driver {
         match cmd {
             Command::Play { source, options, done } => {
                 self.stop_playback(Some(Error::InvalidArgument("replaced by a new source".into())));
-                match player::spawn(source, options) {
-                    Ok((rx, _thread)) => {
-                        self.playback = Some(Playback {
-                            rx,
-                            done: Some(done),
-                            next_tick: Instant::now() + FRAME,
-                            paused: false,
-                            finished: None,
-                            silence_left: SILENCE_FRAMES,
-                            speaking: false,
-                            stats: PlayerStats::default(),
-                            send_total: Duration::ZERO,
-                            last_send: None,
-                            intervals: Box::new([0; INTERVAL_BUCKETS]),
-                            pending: std::collections::VecDeque::with_capacity(player::BATCH),
-                        });
-                    }
-                    Err(e) => {
-                        let _ = done.send(Err(e));
+                if let Some(playback) = Playback::start(source, options, done, self.events.clone())
+                {
+                    match self.link.play(playback) {
+                        Ok(Some(replaced)) => replaced.finish(Some(Error::InvalidArgument(
+                            "replaced by a new source".into(),
+                        ))),
+                        Ok(None) => {}
+                        Err(e) => {
+                            let _ = self.events.try_send(VoiceEvent::Error(e.to_string()));
+                        }
                     }
                 }
             }
             Command::Pause => {
-                if let Some(p) = self.playback.as_mut() {
-                    p.paused = true;
-                    p.silence_left = SILENCE_FRAMES;
+                if let Some(p) = self.link.lock().playback_mut() {
+                    p.set_paused(true);
                 }
             }
             Command::Resume => {
-                if let Some(p) = self.playback.as_mut() {
-                    p.paused = false;
-                    p.silence_left = SILENCE_FRAMES;
+                if let Some(p) = self.link.lock().playback_mut() {
+                    p.set_paused(false);
                 }
             }
             Command::Stop => self.stop_playback(None),
@@ -378,7 +312,7 @@ impl Driver {
                     match spawn_sink_thread(sink) {
                         Ok(tx) => {
                             self.sink = Some(tx);
-                            self.call.set_listening(true);
+                            self.link.lock().call.set_listening(true);
                             let _ = reply.send(Ok(()));
                         }
                         Err(e) => {
@@ -388,7 +322,7 @@ impl Driver {
                 }
             }
             Command::StopListening { reply } => {
-                self.call.set_listening(false);
+                self.link.lock().call.set_listening(false);
                 match self.sink.take() {
                     Some(sink) => {
                         let (tx, rx) = oneshot::channel();
@@ -404,11 +338,12 @@ impl Driver {
                 }
             }
             Command::Stats { reply } => {
-                let _ = reply.send(self.call.stats());
+                let stats = self.link.lock().call.stats();
+                let _ = reply.send(stats);
             }
             Command::UpdateServer { info } => self.move_server(info).await,
             Command::Disconnect { reply } => {
-                self.call.close(Instant::now());
+                self.link.lock().call.close(Instant::now());
                 let _ = self.drain().await;
                 let _ = reply.send(());
                 return true;
@@ -418,123 +353,44 @@ impl Driver {
     }
 
     fn stop_playback(&mut self, error: Option<Error>) {
-        if let Some(mut p) = self.playback.take() {
-            p.finished = Some(error);
-            if p.speaking {
-                self.call.set_speaking(false, Instant::now());
+        let playback = {
+            let mut conn = self.link.lock();
+            let playback = conn.take_playback();
+            if playback.as_ref().is_some_and(Playback::is_speaking) {
+                conn.call.set_speaking(false, Instant::now());
             }
-            p.finish(&self.events);
+            playback
+        };
+        if let Some(p) = playback {
+            p.finish(error);
         }
     }
 
     async fn on_timeout(&mut self) {
         let now = Instant::now();
-        self.call.handle_timeout(now);
-        // Receiver reports while listening (sender reports go out from the playback tick).
-        if self.playback.is_none()
-            && let Ok(Some((to, n))) =
-                self.call.poll_report(now, std::time::SystemTime::now(), &mut self.packet)
-        {
-            let _ = self.udp.send_to(&self.packet[..n], to).await;
-        }
-    }
-
-    /// One 20 ms tick of the playback clock.
-    async fn on_tick(&mut self) {
-        let now = Instant::now();
-        let Some(p) = self.playback.as_mut() else { return };
-        if now > p.next_tick + Duration::from_millis(5) {
-            p.stats.late_ticks += 1;
-        }
-        // Deadlines, not sleeps added up: the clock never drifts; after a long stall it resyncs.
-        p.next_tick += FRAME;
-        if p.next_tick + FRAME * 5 < now {
-            p.next_tick = now + FRAME;
-        }
-        // With DAVE, nothing can be sent until the group exists: wait for it.
-        if !self.call.can_send() {
-            return;
-        }
-        let frame: Option<Vec<u8>> = if p.finished.is_some() || p.paused {
-            if p.silence_left > 0 {
-                p.silence_left -= 1;
-                p.stats.silence_frames += 1;
-                Some(SILENCE_FRAME.to_vec())
-            } else {
+        let report = {
+            let mut conn = self.link.lock();
+            conn.call.handle_timeout(now);
+            // Receiver reports while listening (sender reports go out with the audio).
+            if conn.is_playing() {
                 None
-            }
-        } else {
-            if p.pending.is_empty() {
-                match p.rx.try_recv() {
-                    Ok(PlayerMsg::Frames(batch)) => p.pending.extend(batch),
-                    Ok(PlayerMsg::End) | Err(TryRecvError::Disconnected) => p.finished = Some(None),
-                    Ok(PlayerMsg::Failed(e)) => p.finished = Some(Some(e)),
-                    Err(TryRecvError::Empty) => p.stats.underruns += 1,
-                }
-            }
-            if let Some(f) = p.pending.pop_front() {
-                p.stats.frames_sent += 1;
-                Some(f)
-            } else if p.finished.is_some() {
-                // The source is over: the first of the five silence frames goes out now.
-                p.silence_left = SILENCE_FRAMES - 1;
-                p.stats.silence_frames += 1;
-                Some(SILENCE_FRAME.to_vec())
             } else {
-                None
+                conn.call
+                    .poll_report(now, std::time::SystemTime::now(), &mut self.packet)
+                    .ok()
+                    .flatten()
             }
         };
-        let Some(frame) = frame else {
-            if p.paused && p.speaking && p.silence_left == 0 {
-                p.speaking = false;
-                self.call.set_speaking(false, now);
-            }
-            self.call.skip_frame();
-            return;
-        };
-        if !p.speaking && p.finished.is_none() {
-            p.speaking = true;
-            self.call.set_speaking(true, now);
-        }
-        let started = Instant::now();
-        match self.call.build_audio(&frame, &mut self.packet) {
-            Ok(Some((to, n))) => {
-                let _ = self.udp.send_to(&self.packet[..n], to).await;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let _ = self.events.try_send(VoiceEvent::Error(format!("sending audio: {e}")));
-            }
-        }
-        if let Ok(Some((to, n))) =
-            self.call.poll_report(started, std::time::SystemTime::now(), &mut self.packet)
-        {
+        if let Some((to, n)) = report {
             let _ = self.udp.send_to(&self.packet[..n], to).await;
-        }
-        let Some(p) = self.playback.as_mut() else { return };
-        let took = started.elapsed();
-        p.send_total += took;
-        p.stats.send_time_max = p.stats.send_time_max.max(took);
-        if let Some(last) = p.last_send.replace(started) {
-            let gap = started.saturating_duration_since(last);
-            let bucket = usize::try_from(gap.as_micros() / INTERVAL_BUCKET.as_micros())
-                .unwrap_or(usize::MAX);
-            p.intervals[bucket.min(INTERVAL_BUCKETS - 1)] += 1;
-        }
-        if p.finished.is_some() && p.silence_left == 0 {
-            if p.speaking {
-                p.speaking = false;
-                self.call.set_speaking(false, now);
-            }
-            if let Some(mut p) = self.playback.take() {
-                p.finish(&self.events);
-            }
         }
     }
 
     /// Carries out the core's outputs. Returns false when the connection is over.
     async fn drain(&mut self) -> bool {
-        while let Some(o) = self.call.poll_output() {
+        loop {
+            let next = self.link.lock().call.poll_output();
+            let Some(o) = next else { break };
             match o {
                 Output::Ws(t) => {
                     if let Some(ws) = self.ws.as_mut() {
@@ -592,10 +448,11 @@ impl Driver {
         let _ = self.events.try_send(VoiceEvent::Reconnecting { code: 0, resume: false });
         self.info = info.clone();
         for attempt in 0..RECONNECT_ATTEMPTS {
-            match open_ws(&self.info, &self.config.transport, &self.call.gateway_query()).await {
+            let query = self.link.lock().call.gateway_query();
+            match open_ws(&self.info, &self.config.transport, &query).await {
                 Ok(ws) => {
                     self.ws = Some(ws);
-                    if self.call.reconnect(Some(info), Instant::now()).is_ok() {
+                    if self.link.lock().call.reconnect(Some(info), Instant::now()).is_ok() {
                         return;
                     }
                     break;
@@ -629,12 +486,15 @@ impl Driver {
         let _ = self.events.try_send(VoiceEvent::Reconnecting { code, resume });
         for attempt in 0..RECONNECT_ATTEMPTS {
             tokio::time::sleep(Duration::from_millis(100 * (1 << attempt))).await;
-            match open_ws(&self.info, &self.config.transport, &self.call.gateway_query()).await {
+            let query = self.link.lock().call.gateway_query();
+            match open_ws(&self.info, &self.config.transport, &query).await {
                 Ok(ws) => {
                     self.ws = Some(ws);
                     let now = Instant::now();
+                    let mut conn = self.link.lock();
                     let r =
-                        if resume { self.call.resume(now) } else { self.call.reconnect(None, now) };
+                        if resume { conn.call.resume(now) } else { conn.call.reconnect(None, now) };
+                    drop(conn);
                     if r.is_ok() {
                         return true;
                     }

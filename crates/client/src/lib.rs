@@ -60,6 +60,7 @@ mod driver;
 mod error;
 mod events;
 pub mod gateway_adapter;
+mod pacer;
 mod player;
 
 use tokio::sync::{mpsc, oneshot};

@@ -116,6 +116,7 @@ fn next_item<I: Iterator>(
 #[derive(Debug)]
 pub struct PcmFrames<I> {
     iter: Option<I>,
+    nonblocking: bool,
 }
 
 impl<I> PcmFrames<I>
@@ -125,7 +126,17 @@ where
 {
     /// Plays `frames` in order.
     pub fn new(frames: impl IntoIterator<IntoIter = I>) -> Self {
-        Self { iter: Some(frames.into_iter()) }
+        Self { iter: Some(frames.into_iter()), nonblocking: false }
+    }
+
+    /// Declares that the iterator never blocks: its items are already in memory (a `Vec`, a
+    /// slice, a shared clip), not read from a channel, a file or a socket. A player may then read
+    /// the source on its shared send clock instead of on a thread of its own
+    /// ([`MediaSource::is_nonblocking`]).
+    #[must_use]
+    pub fn nonblocking(mut self) -> Self {
+        self.nonblocking = true;
+        self
     }
 }
 
@@ -142,6 +153,10 @@ where
         next_item(&mut self.iter, |item| frame.set_pcm(item.as_ref()))
     }
 
+    fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
     fn is_finished(&self) -> bool {
         self.iter.is_none()
     }
@@ -156,6 +171,7 @@ where
 #[derive(Debug)]
 pub struct OpusFrames<I> {
     iter: Option<I>,
+    nonblocking: bool,
 }
 
 impl<I> OpusFrames<I>
@@ -165,7 +181,17 @@ where
 {
     /// Plays `packets` in order.
     pub fn new(packets: impl IntoIterator<IntoIter = I>) -> Self {
-        Self { iter: Some(packets.into_iter()) }
+        Self { iter: Some(packets.into_iter()), nonblocking: false }
+    }
+
+    /// Declares that the iterator never blocks: its items are already in memory (a `Vec`, a
+    /// slice, a shared clip), not read from a channel, a file or a socket. A player may then read
+    /// the source on its shared send clock instead of on a thread of its own
+    /// ([`MediaSource::is_nonblocking`]).
+    #[must_use]
+    pub fn nonblocking(mut self) -> Self {
+        self.nonblocking = true;
+        self
     }
 }
 
@@ -180,6 +206,10 @@ where
 
     fn read_audio(&mut self, frame: &mut AudioFrame) -> Result<AudioRead, Error> {
         next_item(&mut self.iter, |item| frame.set_opus(item.as_ref()))
+    }
+
+    fn is_nonblocking(&self) -> bool {
+        self.nonblocking
     }
 
     fn is_finished(&self) -> bool {

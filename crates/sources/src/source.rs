@@ -26,6 +26,16 @@ pub trait MediaSource: Send {
     /// [`AudioRead::End`] once the lane is over, and on every later call.
     fn read_audio(&mut self, frame: &mut AudioFrame) -> Result<AudioRead, Error>;
 
+    /// Whether [`read_audio`](Self::read_audio) returns at once: the frames are already in
+    /// memory, and reading does no I/O, no waiting and no heavy work.
+    ///
+    /// A player may then read the source on its shared send clock instead of giving it a thread
+    /// of its own. Answering `true` for a source that can block stalls every call paced by that
+    /// clock, so the default is `false`.
+    fn is_nonblocking(&self) -> bool {
+        false
+    }
+
     /// Whether the source has a video lane that has not ended.
     fn has_video(&self) -> bool {
         false
@@ -57,6 +67,9 @@ impl<S: MediaSource + ?Sized> MediaSource for Box<S> {
     }
     fn read_audio(&mut self, frame: &mut AudioFrame) -> Result<AudioRead, Error> {
         (**self).read_audio(frame)
+    }
+    fn is_nonblocking(&self) -> bool {
+        (**self).is_nonblocking()
     }
     fn has_video(&self) -> bool {
         (**self).has_video()

@@ -69,6 +69,10 @@ impl<S: MediaSource> MediaSource for Volume<S> {
         Ok(read)
     }
 
+    fn is_nonblocking(&self) -> bool {
+        self.inner.is_nonblocking()
+    }
+
     fn has_video(&self) -> bool {
         self.inner.has_video()
     }
