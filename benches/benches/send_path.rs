@@ -5,7 +5,8 @@
 //!    supplemental trailer), what `DaveSession::encrypt_opus` runs once the group is ready;
 //! 2. RTP: `RtpPacketBuilder::write_into` of the header and the DAVE frame;
 //! 3. transport: `TransportCipher::encrypt_rtp` (`aead_aes256_gcm_rtpsize`, in place);
-//! 4. `sendto` of the datagram to a bound socket on 127.0.0.1.
+//! 4. `sendto` of the datagram to a bound socket on 127.0.0.1; then `send` on a connected socket,
+//!    without and with a thread that reads the datagrams.
 //!
 //! `encrypt+build+seal` is the whole user-space path, `…+sendto` adds the system call: the floor
 //! under what `bench-clients` measures per client per tick.
@@ -110,6 +111,38 @@ fn bench(criterion: &mut Criterion) {
             tx.send_to(&s.packet[..n], to).expect("sendto")
         });
     });
+
+    // A connected socket: the route is looked up once at `connect`, not per datagram.
+    let tx = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    tx.connect(to).expect("connect");
+    let mut s = Sender::new();
+    g.bench_function("dave+rtp+transport+send_connected", |b| {
+        b.iter(|| {
+            let n = s.packet(black_box(&opus));
+            tx.send(&s.packet[..n]).expect("send")
+        });
+    });
+
+    // As above, with a receiver that drains its socket on another thread, as a server does: the
+    // sender's system call now also wakes the reader when it waits.
+    let rx = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let to = rx.local_addr().expect("address");
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while rx.recv(&mut buf).is_ok_and(|n| n > 1) {}
+    });
+    let tx = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    tx.connect(to).expect("connect");
+    let mut s = Sender::new();
+    g.bench_function("dave+rtp+transport+send_connected_read", |b| {
+        b.iter(|| {
+            let n = s.packet(black_box(&opus));
+            tx.send(&s.packet[..n]).expect("send")
+        });
+    });
+    // A one-byte datagram stops the reader.
+    tx.send(&[0]).expect("send");
+    reader.join().expect("reader");
     g.finish();
 }
 

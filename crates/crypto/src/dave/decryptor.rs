@@ -198,6 +198,15 @@ impl UserDecryptor {
         }
     }
 
+    /// Drops the ratchets and generation keys whose retention ended by `now`, so that
+    /// [`next_expiry`](Self::next_expiry) moves on.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.expire(now);
+        for m in &mut self.managers {
+            m.cleanup(now);
+        }
+    }
+
     /// Earliest instant at which some retained key expires.
     pub(crate) fn next_expiry(&self) -> Option<Instant> {
         self.managers
@@ -233,5 +242,27 @@ impl UserDecryptor {
             }
         }
         Err(failure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[expect(clippy::disallowed_methods, reason = "the test's origin; the code takes `now`")]
+    fn a_timeout_drops_expired_ratchets_so_the_deadline_moves_on() {
+        let t0 = Instant::now();
+        let mut d = UserDecryptor::new(Passthrough::Never);
+        d.install([1; 16], t0);
+        assert_eq!(d.next_expiry(), None, "the live ratchet never expires by itself");
+        d.install([2; 16], t0);
+        let old = d.next_expiry().expect("the replaced ratchet expires");
+        assert_eq!(old, t0 + KEY_RETENTION);
+        d.handle_timeout(t0 + KEY_RETENTION.saturating_sub(Duration::from_millis(1)));
+        assert_eq!(d.next_expiry(), Some(old), "nothing expires early");
+        d.handle_timeout(old + Duration::from_millis(1));
+        assert_eq!(d.next_expiry(), None, "an expired deadline is not reported again");
+        assert_eq!(d.managers.len(), 1);
     }
 }

@@ -389,8 +389,11 @@ impl DaveSession {
         held.into_iter().chain(keys).min()
     }
 
-    /// Drops held frames past their deadline.
+    /// Drops held frames past their deadline and keys past their retention.
     pub fn handle_timeout(&mut self, now: Instant) {
+        for d in self.decryptors.values_mut() {
+            d.handle_timeout(now);
+        }
         while self.held.front().is_some_and(|h| h.at + self.cfg.hold_duration <= now) {
             if let Some(h) = self.held.pop_front() {
                 self.recycle(h);
