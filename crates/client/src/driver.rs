@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -29,6 +29,65 @@ use crate::{ConnectionInfo, Error, PlayOptions, VoiceConfig};
 const SINK_QUEUE: usize = 4096;
 /// Reconnect attempts before giving up.
 const RECONNECT_ATTEMPTS: u32 = 5;
+
+/// The connection's UDP socket as the task sees it: readiness for reading only.
+///
+/// The send clock sends on a clone of the same socket. A socket registered for write readiness
+/// (as `tokio::net::UdpSocket` always is) is reported writable again, edge-triggered, after every
+/// datagram the clone sends, waking the runtime once per packet for nothing; so on Unix the task
+/// waits for read readiness alone, and sends (rare: IP discovery, receiver reports) without
+/// waiting, as a full socket buffer drops a datagram anyway.
+#[cfg(unix)]
+struct RecvSocket(tokio::io::unix::AsyncFd<std::net::UdpSocket>);
+
+#[cfg(unix)]
+impl RecvSocket {
+    #[expect(
+        deprecated,
+        reason = "`with_interest` is deprecated because a generic `AsRawFd` may change or close \
+                  its fd; a `std::net::UdpSocket` owns one fd for its whole life, which is the \
+                  condition its `unsafe` replacement asks for, and this crate has no unsafe code"
+    )]
+    fn new(socket: std::net::UdpSocket) -> std::io::Result<Self> {
+        tokio::io::unix::AsyncFd::with_interest(socket, tokio::io::Interest::READABLE).map(Self)
+    }
+
+    async fn recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+        loop {
+            let mut ready = self.0.readable().await?;
+            if let Ok(r) = ready.try_io(|s| s.get_ref().recv_from(buf)) {
+                return r;
+            }
+        }
+    }
+
+    fn send_to(&self, data: &[u8], to: SocketAddr) {
+        if let Err(e) = self.0.get_ref().send_to(data, to) {
+            tracing::debug!("sending a datagram to {to}: {e}");
+        }
+    }
+}
+
+/// Elsewhere, tokio's socket.
+#[cfg(not(unix))]
+struct RecvSocket(tokio::net::UdpSocket);
+
+#[cfg(not(unix))]
+impl RecvSocket {
+    fn new(socket: std::net::UdpSocket) -> std::io::Result<Self> {
+        tokio::net::UdpSocket::from_std(socket).map(Self)
+    }
+
+    async fn recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+        self.0.recv_from(buf).await
+    }
+
+    fn send_to(&self, data: &[u8], to: SocketAddr) {
+        if let Err(e) = self.0.try_send_to(data, to) {
+            tracing::debug!("sending a datagram to {to}: {e}");
+        }
+    }
+}
 
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
@@ -169,7 +228,7 @@ pub(crate) struct Driver {
     /// The core, shared with the send clock.
     link: Arc<Link>,
     ws: Option<Ws>,
-    udp: UdpSocket,
+    udp: RecvSocket,
     info: ConnectionInfo,
     config: VoiceConfig,
     events: mpsc::Sender<VoiceEvent>,
@@ -203,7 +262,7 @@ impl Driver {
             .map_err(udp_err)?;
         std_udp.set_nonblocking(true).map_err(udp_err)?;
         let clock_udp = std_udp.try_clone().map_err(udp_err)?;
-        let udp = UdpSocket::from_std(std_udp).map_err(udp_err)?;
+        let udp = RecvSocket::new(std_udp).map_err(udp_err)?;
         Ok(Self {
             link: Link::new(call, clock_udp),
             ws: Some(ws),
@@ -237,7 +296,7 @@ impl Driver {
                 },
                 // The send clock left outputs (a speaking update, say) in the core.
                 () = link.notify.notified() => false,
-                () = sleep_until(deadline) => { self.on_timeout().await; false }
+                () = sleep_until(deadline) => { self.on_timeout(); false }
             };
             if !self.drain().await || stop {
                 break;
@@ -366,7 +425,7 @@ impl Driver {
         }
     }
 
-    async fn on_timeout(&mut self) {
+    fn on_timeout(&mut self) {
         let now = Instant::now();
         let report = {
             let mut conn = self.link.lock();
@@ -382,7 +441,7 @@ impl Driver {
             }
         };
         if let Some((to, n)) = report {
-            let _ = self.udp.send_to(&self.packet[..n], to).await;
+            self.udp.send_to(&self.packet[..n], to);
         }
     }
 
@@ -410,7 +469,7 @@ impl Driver {
                     }
                 }
                 Output::Udp { to, data } => {
-                    let _ = self.udp.send_to(&data, to).await;
+                    self.udp.send_to(&data, to);
                 }
                 Output::Event(e) => {
                     if matches!(e, VoiceEvent::Connected { .. })
