@@ -180,7 +180,6 @@ pub(crate) struct Call {
     // sending
     seq: SeqNo,
     timestamp: RtpTimestamp,
-    dave_out: Vec<u8>,
     /// RTP packets and payload octets sent, for sender reports (RFC 3550 6.4.1; wrap mod 2^32).
     sent_packets: u32,
     sent_octets: u32,
@@ -192,7 +191,7 @@ pub(crate) struct Call {
     present: std::collections::BTreeSet<u64>,
     users: HashMap<u32, u64>,
     streams: HashMap<u32, Stream>,
-    recv_buf: Vec<u8>,
+    /// DAVE's plaintext output, allocated when listening starts.
     plain_buf: Vec<u8>,
     out: VecDeque<Output>,
     stats: CallStats,
@@ -240,7 +239,6 @@ impl Call {
             speaking: false,
             seq: SeqNo(rand::random()),
             timestamp: RtpTimestamp(rand::random()),
-            dave_out: vec![0; MAX_DATAGRAM + 64],
             sent_packets: 0,
             sent_octets: 0,
             last_report: None,
@@ -248,8 +246,7 @@ impl Call {
             present: std::collections::BTreeSet::new(),
             users: HashMap::new(),
             streams: HashMap::new(),
-            recv_buf: vec![0; MAX_DATAGRAM],
-            plain_buf: vec![0; MAX_DATAGRAM + 64],
+            plain_buf: Vec::new(),
             out: VecDeque::new(),
             stats: CallStats::default(),
         }
@@ -286,6 +283,9 @@ impl Call {
 
     pub(crate) fn set_listening(&mut self, on: bool) {
         self.listening = on;
+        if on && self.plain_buf.is_empty() {
+            self.plain_buf = vec![0; MAX_DATAGRAM + 64];
+        }
         if !on {
             self.streams.clear();
         }
@@ -669,18 +669,20 @@ impl Call {
     // ---- sending ---------------------------------------------------------------------------------
 
     /// Builds the next audio packet from one Opus frame into `out` and returns where to send it
-    /// and its length. Nothing is allocated.
+    /// and its length; `scratch` (at least [`MAX_DATAGRAM`] bytes) takes the DAVE frame. Nothing
+    /// is allocated, and the buffers belong to the caller, so one pair serves every connection.
     pub(crate) fn build_audio(
         &mut self,
         opus: &[u8],
         out: &mut [u8],
+        scratch: &mut [u8],
     ) -> Result<Option<(SocketAddr, usize)>, Error> {
         let (Some(to), true) = (self.server_udp, self.established) else { return Ok(None) };
         let Some(cipher) = self.cipher.as_mut() else { return Ok(None) };
         let payload: &[u8] = match self.dave.as_mut() {
             Some(dave) if self.dave_version > 0 => {
-                let n = dave.encrypt_opus(opus, &mut self.dave_out)?;
-                &self.dave_out[..n]
+                let n = dave.encrypt_opus(opus, scratch)?;
+                &scratch[..n]
             }
             _ => opus,
         };
@@ -771,7 +773,8 @@ impl Call {
 
     // ---- receiving -------------------------------------------------------------------------------
 
-    pub(crate) fn handle_udp(&mut self, data: &[u8], now: Instant) {
+    /// A received datagram, decrypted in place in `data`.
+    pub(crate) fn handle_udp(&mut self, data: &mut [u8], now: Instant) {
         match voxwire_rtp::demux::classify(data) {
             DatagramKind::IpDiscoveryResponse => self.on_discovery_response(data, now),
             DatagramKind::Rtp => self.on_rtp(data, now),
@@ -780,19 +783,14 @@ impl Call {
         }
     }
 
-    fn on_rtp(&mut self, data: &[u8], now: Instant) {
+    fn on_rtp(&mut self, data: &mut [u8], now: Instant) {
         let Some(cipher) = self.cipher.as_ref() else { return };
-        if data.len() > self.recv_buf.len() {
-            self.stats.udp_ignored += 1;
-            return;
-        }
-        let buf = &mut self.recv_buf[..data.len()];
-        buf.copy_from_slice(data);
-        let Ok(d) = cipher.decrypt_rtp(buf) else {
+        let Ok(d) = cipher.decrypt_rtp(data) else {
             self.stats.decrypt_failures += 1;
             return;
         };
-        let Ok(pkt) = RtpPacket::parse(&self.recv_buf[..d.len]) else {
+        let data = &*data;
+        let Ok(pkt) = RtpPacket::parse(&data[..d.len]) else {
             self.stats.decrypt_failures += 1;
             return;
         };
@@ -801,7 +799,7 @@ impl Call {
             return;
         }
         let (ssrc, seq, ts) = (pkt.ssrc().0, pkt.sequence_number(), pkt.timestamp());
-        let Some(payload) = self.recv_buf.get(d.payload) else { return };
+        let Some(payload) = data.get(d.payload) else { return };
         if !self.streams.contains_key(&ssrc) && self.streams.len() >= MAX_STREAMS {
             self.stats.udp_ignored += 1;
             return;
@@ -844,19 +842,15 @@ impl Call {
         self.release_held(now);
     }
 
-    fn on_rtcp(&mut self, data: &[u8], now: Instant) {
+    fn on_rtcp(&mut self, data: &mut [u8], now: Instant) {
         let Some(cipher) = self.cipher.as_ref() else { return };
-        if data.len() > self.recv_buf.len() {
-            return;
-        }
-        let buf = &mut self.recv_buf[..data.len()];
-        buf.copy_from_slice(data);
-        let Ok(len) = cipher.decrypt_rtcp(buf) else {
+        let Ok(len) = cipher.decrypt_rtcp(data) else {
             self.stats.decrypt_failures += 1;
             return;
         };
         self.stats.rtcp_received += 1;
-        let Ok(compound) = voxwire_rtcp::Compound::parse(&self.recv_buf[..len]) else { return };
+        let Some(plain) = data.get(..len) else { return };
+        let Ok(compound) = voxwire_rtcp::Compound::parse(plain) else { return };
         for packet in compound.packets() {
             if let voxwire_rtcp::RtcpPacket::SenderReport(sr) = packet
                 && let Some(stream) = self.streams.get_mut(&sr.sender_ssrc.0)

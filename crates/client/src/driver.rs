@@ -156,7 +156,28 @@ pub(crate) async fn open_ws(
     Ok(ws)
 }
 
+/// The TLS configuration for `transport`, shared by every live connection that uses the same
+/// trust setting: a `rustls::ClientConfig` carries a session cache of 256 slots, a root store
+/// and a provider, about 15 KB that each connection would otherwise build for itself. Sharing it
+/// also lets a reconnect resume the TLS session of an earlier connection.
 fn tls_config(transport: &Transport) -> Result<Arc<rustls::ClientConfig>, Error> {
+    type Shared = Vec<(Option<Arc<str>>, std::sync::Weak<rustls::ClientConfig>)>;
+    static CONFIGS: std::sync::Mutex<Shared> = std::sync::Mutex::new(Vec::new());
+    let key = match transport {
+        Transport::TlsTrusting(pem) => Some(Arc::clone(pem)),
+        _ => None,
+    };
+    let mut configs = CONFIGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    configs.retain(|(_, c)| c.strong_count() > 0);
+    if let Some(config) = configs.iter().find(|(k, _)| *k == key).and_then(|(_, c)| c.upgrade()) {
+        return Ok(config);
+    }
+    let config = build_tls_config(transport)?;
+    configs.push((key, Arc::downgrade(&config)));
+    Ok(config)
+}
+
+fn build_tls_config(transport: &Transport) -> Result<Arc<rustls::ClientConfig>, Error> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -286,7 +307,7 @@ impl Driver {
                 msg = next_ws(&mut self.ws) => { self.on_ws(msg); false }
                 r = self.udp.recv_from(&mut udp_buf) => {
                     if let Ok((n, _)) = r && n <= MAX_DATAGRAM {
-                        self.link.lock().call.handle_udp(&udp_buf[..n], Instant::now());
+                        self.link.lock().call.handle_udp(&mut udp_buf[..n], Instant::now());
                     }
                     false
                 }

@@ -97,7 +97,7 @@ impl Playback {
         events: mpsc::Sender<VoiceEvent>,
     ) -> Option<Self> {
         let feed = if source.is_nonblocking() && source.audio_kind() == Some(AudioKind::Opus) {
-            options.validate().map(|()| Feed::Inline { source, frame: AudioFrame::new() })
+            options.validate().map(|()| Feed::Inline { source, frame: AudioFrame::for_opus() })
         } else {
             player::spawn(source, options).map(|(rx, _thread)| Feed::Thread {
                 rx,
@@ -284,8 +284,21 @@ pub(crate) struct Conn {
     playback: Option<Playback>,
     /// Whether the clock holds this connection in its list.
     registered: bool,
-    /// The clock's packet buffer for this connection.
+}
+
+/// The clock's packet buffers, shared by every connection it serves (so they stay in cache).
+struct Buffers {
     packet: Box<[u8]>,
+    scratch: Box<[u8]>,
+}
+
+impl Buffers {
+    fn new() -> Self {
+        Self {
+            packet: vec![0; MAX_DATAGRAM + 64].into_boxed_slice(),
+            scratch: vec![0; MAX_DATAGRAM + 64].into_boxed_slice(),
+        }
+    }
 }
 
 impl Conn {
@@ -305,8 +318,9 @@ impl Conn {
     }
 
     /// One tick for this connection. Returns whether it is still playing.
-    fn tick(&mut self, socket: &UdpSocket, now: Instant, late: bool) -> bool {
-        let Self { call, playback, packet, .. } = self;
+    fn tick(&mut self, socket: &UdpSocket, now: Instant, late: bool, bufs: &mut Buffers) -> bool {
+        let Self { call, playback, .. } = self;
+        let Buffers { packet, scratch } = bufs;
         let Some(p) = playback.as_mut() else { return false };
         if late {
             p.stats.late_ticks += 1;
@@ -333,7 +347,7 @@ impl Conn {
             Next::Frame => p.current(),
             _ => &SILENCE_FRAME[..],
         };
-        match call.build_audio(frame, packet) {
+        match call.build_audio(frame, packet, scratch) {
             Ok(Some((to, n))) => send(socket, &packet[..n], to),
             Ok(None) => {}
             Err(e) => {
@@ -379,12 +393,7 @@ pub(crate) struct Link {
 impl Link {
     pub(crate) fn new(call: Call, socket: UdpSocket) -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(Conn {
-                call,
-                playback: None,
-                registered: false,
-                packet: vec![0; MAX_DATAGRAM + 64].into_boxed_slice(),
-            }),
+            state: Mutex::new(Conn { call, playback: None, registered: false }),
             notify: Notify::new(),
             socket,
         })
@@ -418,10 +427,10 @@ impl Link {
     }
 
     /// Serves one tick. Returns whether the connection stays on the clock.
-    fn serve(&self, now: Instant, late: bool) -> bool {
+    fn serve(&self, now: Instant, late: bool, bufs: &mut Buffers) -> bool {
         let (keep, wake) = {
             let mut conn = self.lock();
-            let keep = conn.tick(&self.socket, now, late);
+            let keep = conn.tick(&self.socket, now, late, bufs);
             if !keep {
                 conn.registered = false;
             }
@@ -483,6 +492,7 @@ impl Pacer {
             u64::try_from(since.div_ceil(FRAME.as_nanos())).unwrap_or(u64::MAX)
         };
         let mut links: Vec<Weak<Link>> = Vec::new();
+        let mut bufs = Buffers::new();
         let mut tick = 0u64;
         loop {
             {
@@ -508,7 +518,7 @@ impl Pacer {
                 continue;
             }
             let late = now > deadline + LATE;
-            links.retain(|w| w.upgrade().is_some_and(|link| link.serve(now, late)));
+            links.retain(|w| w.upgrade().is_some_and(|link| link.serve(now, late, &mut bufs)));
             tick += 1;
         }
     }

@@ -27,14 +27,20 @@ pub enum AudioData<'a> {
 /// A reusable buffer for one 20 ms audio frame, owned by the caller of
 /// [`MediaSource::read_audio`](crate::MediaSource::read_audio).
 ///
-/// It holds room for both a PCM frame and the largest Opus packet, so filling it never
-/// allocates: allocate one per playback loop and reuse it every tick.
+/// [`AudioFrame::new`] holds room for both a PCM frame and the largest Opus packet, so filling
+/// it never allocates: allocate one per playback loop and reuse it every tick.
+/// [`AudioFrame::for_opus`] is the small variant for Opus pass-through, where thousands of
+/// playbacks may each hold one.
 #[derive(Clone)]
 pub struct AudioFrame {
     kind: AudioKind,
-    pcm: Box<[i16; FRAME_LEN]>,
+    /// `None` until the frame first holds PCM (an [`AudioFrame::for_opus`] frame).
+    pcm: Option<Box<[i16; FRAME_LEN]>>,
     opus: Vec<u8>,
 }
+
+/// What [`AudioFrame::pcm`] shows before a frame ever held PCM.
+static SILENCE: [i16; FRAME_LEN] = [0; FRAME_LEN];
 
 impl Default for AudioFrame {
     fn default() -> Self {
@@ -63,9 +69,18 @@ impl AudioFrame {
     pub fn new() -> Self {
         Self {
             kind: AudioKind::Pcm,
-            pcm: Box::new([0; FRAME_LEN]),
+            pcm: Some(Box::new([0; FRAME_LEN])),
             opus: Vec::with_capacity(MAX_OPUS_PACKET),
         }
+    }
+
+    /// A frame for Opus pass-through: its Opus buffer grows to the largest packet seen (a few
+    /// hundred bytes for 20 ms of music) and then never allocates again; room for PCM is only
+    /// allocated if the frame is ever filled with PCM. It starts as PCM silence, like
+    /// [`AudioFrame::new`].
+    #[must_use]
+    pub fn for_opus() -> Self {
+        Self { kind: AudioKind::Pcm, pcm: None, opus: Vec::new() }
     }
 
     /// What the frame currently holds.
@@ -76,21 +91,21 @@ impl AudioFrame {
     /// The frame's content.
     pub fn data(&self) -> AudioData<'_> {
         match self.kind {
-            AudioKind::Pcm => AudioData::Pcm(&self.pcm),
+            AudioKind::Pcm => AudioData::Pcm(self.pcm()),
             AudioKind::Opus => AudioData::Opus(&self.opus),
         }
     }
 
     /// The PCM samples (meaningful when [`kind`](Self::kind) is [`AudioKind::Pcm`]).
     pub fn pcm(&self) -> &[i16; FRAME_LEN] {
-        &self.pcm
+        self.pcm.as_deref().unwrap_or(&SILENCE)
     }
 
     /// Marks the frame as PCM and gives write access to its samples. The previous content is
     /// left in place: writers overwrite every sample or call [`fill_silence`](Self::fill_silence).
     pub fn pcm_mut(&mut self) -> &mut [i16; FRAME_LEN] {
         self.kind = AudioKind::Pcm;
-        &mut self.pcm
+        self.pcm.get_or_insert_with(|| Box::new([0; FRAME_LEN]))
     }
 
     /// Marks the frame as PCM silence.
@@ -190,4 +205,24 @@ pub enum VideoRead {
     NotReady,
     /// The video lane has ended.
     End,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opus_frame_starts_silent_and_takes_pcm_on_demand() {
+        let mut f = AudioFrame::for_opus();
+        assert_eq!(f.kind(), AudioKind::Pcm);
+        assert!(f.pcm().iter().all(|&s| s == 0));
+        f.set_opus(&[1, 2, 3]).expect("fits");
+        assert_eq!((f.kind(), f.opus()), (AudioKind::Opus, &[1u8, 2, 3][..]));
+        assert!(f.set_opus(&[0; MAX_OPUS_PACKET + 1]).is_err());
+        f.set_pcm(&[7; 4]).expect("fits");
+        assert_eq!(f.kind(), AudioKind::Pcm);
+        assert_eq!(f.pcm()[..5], [7, 7, 7, 7, 0]);
+        let copy = f.clone();
+        assert_eq!(copy.pcm()[..5], [7, 7, 7, 7, 0]);
+    }
 }
