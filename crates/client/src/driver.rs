@@ -27,6 +27,8 @@ use crate::pacer::{Link, Playback};
 use crate::{ConnectionInfo, Error, PlayOptions, VoiceConfig};
 /// Packets queued towards the sink thread.
 const SINK_QUEUE: usize = 4096;
+/// Room for the largest RTCP report the core builds, encrypted.
+const REPORT_MAX: usize = 1024;
 /// Reconnect attempts before giving up.
 const RECONNECT_ATTEMPTS: u32 = 5;
 
@@ -94,11 +96,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 type Ws = WebSocketStream<Box<dyn Io>>;
 
 pub(crate) enum Command {
-    Play {
-        source: Box<dyn MediaSource>,
-        options: PlayOptions,
-        done: oneshot::Sender<Result<PlayerStats, Error>>,
-    },
+    /// Boxed, like `UpdateServer`: every command channel preallocates 32 slots of the largest
+    /// variant.
+    Play(Box<PlayCommand>),
     Pause,
     Resume,
     Stop,
@@ -113,11 +113,17 @@ pub(crate) enum Command {
         reply: oneshot::Sender<CallStats>,
     },
     UpdateServer {
-        info: ConnectionInfo,
+        info: Box<ConnectionInfo>,
     },
     Disconnect {
         reply: oneshot::Sender<()>,
     },
+}
+
+pub(crate) struct PlayCommand {
+    pub(crate) source: Box<dyn MediaSource>,
+    pub(crate) options: PlayOptions,
+    pub(crate) done: oneshot::Sender<Result<PlayerStats, Error>>,
 }
 
 /// Opens the gateway WebSocket.
@@ -255,7 +261,6 @@ pub(crate) struct Driver {
     events: mpsc::Sender<VoiceEvent>,
     sink: Option<SyncSender<SinkMsg>>,
     ready: Option<oneshot::Sender<Result<(), Error>>>,
-    packet: Vec<u8>,
     sink_drops: u64,
 }
 
@@ -293,7 +298,6 @@ impl Driver {
             events,
             sink: None,
             ready: Some(ready),
-            packet: vec![0; MAX_DATAGRAM + 64],
             sink_drops: 0,
         })
     }
@@ -359,7 +363,8 @@ impl Driver {
 
     async fn on_command(&mut self, cmd: Command) -> bool {
         match cmd {
-            Command::Play { source, options, done } => {
+            Command::Play(play) => {
+                let PlayCommand { source, options, done } = *play;
                 self.stop_playback(Some(Error::InvalidArgument("replaced by a new source".into())));
                 if let Some(playback) = Playback::start(source, options, done, self.events.clone())
                 {
@@ -421,7 +426,7 @@ impl Driver {
                 let stats = self.link.lock().call.stats();
                 let _ = reply.send(stats);
             }
-            Command::UpdateServer { info } => self.move_server(info).await,
+            Command::UpdateServer { info } => self.move_server(*info).await,
             Command::Disconnect { reply } => {
                 self.link.lock().call.close(Instant::now());
                 let _ = self.drain().await;
@@ -448,6 +453,8 @@ impl Driver {
 
     fn on_timeout(&mut self) {
         let now = Instant::now();
+        // A report with 31 blocks is 772 bytes before encryption adds at most 44.
+        let mut buf = [0u8; REPORT_MAX];
         let report = {
             let mut conn = self.link.lock();
             conn.call.handle_timeout(now);
@@ -455,14 +462,11 @@ impl Driver {
             if conn.is_playing() {
                 None
             } else {
-                conn.call
-                    .poll_report(now, std::time::SystemTime::now(), &mut self.packet)
-                    .ok()
-                    .flatten()
+                conn.call.poll_report(now, std::time::SystemTime::now(), &mut buf).ok().flatten()
             }
         };
         if let Some((to, n)) = report {
-            self.udp.send_to(&self.packet[..n], to);
+            self.udp.send_to(&buf[..n], to);
         }
     }
 
@@ -529,7 +533,9 @@ impl Driver {
         self.info = info.clone();
         for attempt in 0..RECONNECT_ATTEMPTS {
             let query = self.link.lock().call.gateway_query();
-            match open_ws(&self.info, &self.config.transport, &query).await {
+            // Boxed: the handshake future is large and rare; inline, it would size every
+            // connection's task.
+            match Box::pin(open_ws(&self.info, &self.config.transport, &query)).await {
                 Ok(ws) => {
                     self.ws = Some(ws);
                     if self.link.lock().call.reconnect(Some(info), Instant::now()).is_ok() {
@@ -567,7 +573,9 @@ impl Driver {
         for attempt in 0..RECONNECT_ATTEMPTS {
             tokio::time::sleep(Duration::from_millis(100 * (1 << attempt))).await;
             let query = self.link.lock().call.gateway_query();
-            match open_ws(&self.info, &self.config.transport, &query).await {
+            // Boxed: the handshake future is large and rare; inline, it would size every
+            // connection's task.
+            match Box::pin(open_ws(&self.info, &self.config.transport, &query)).await {
                 Ok(ws) => {
                     self.ws = Some(ws);
                     let now = Instant::now();

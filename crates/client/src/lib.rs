@@ -143,7 +143,11 @@ impl VoiceConnection {
     ) -> Result<Playing, Error> {
         let (done_tx, done) = oneshot::channel();
         self.commands
-            .send(Command::Play { source: Box::new(source), options, done: done_tx })
+            .send(Command::Play(Box::new(driver::PlayCommand {
+                source: Box::new(source),
+                options,
+                done: done_tx,
+            })))
             .await
             .map_err(|_| Error::Disconnected)?;
         Ok(Playing { commands: self.commands.clone(), done })
@@ -186,7 +190,10 @@ impl VoiceConnection {
     /// `VOICE_SERVER_UPDATE` (and `VOICE_STATE_UPDATE`): the old endpoint is left and the session is
     /// identified anew; playback and listening continue once it is established.
     pub async fn update_server(&self, info: ConnectionInfo) -> Result<(), Error> {
-        self.commands.send(Command::UpdateServer { info }).await.map_err(|_| Error::Disconnected)
+        self.commands
+            .send(Command::UpdateServer { info: Box::new(info) })
+            .await
+            .map_err(|_| Error::Disconnected)
     }
 
     /// The next event, or `None` once the connection has ended.
