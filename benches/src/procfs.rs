@@ -78,6 +78,12 @@ pub fn rss_kb() -> Option<u64> {
     parse_status_kb(&std::fs::read_to_string("/proc/self/status").ok()?, "VmRSS")
 }
 
+/// The anonymous part of this process's resident set in KiB (`RssAnon`: heap and stacks, not
+/// file-backed pages such as the program's code).
+pub fn rss_anon_kb() -> Option<u64> {
+    parse_status_kb(&std::fs::read_to_string("/proc/self/status").ok()?, "RssAnon")
+}
+
 /// This process's thread count.
 pub fn threads() -> Option<u64> {
     parse_status_kb(&std::fs::read_to_string("/proc/self/status").ok()?, "Threads")
@@ -157,6 +163,7 @@ mod tests {
             return;
         }
         assert!(rss_kb().is_some_and(|kb| kb > 0));
+        assert!(rss_anon_kb().is_some_and(|kb| kb > 0 && Some(kb) <= rss_kb()));
         assert!(threads().is_some_and(|t| t >= 1));
         assert!(stat_times().is_some());
         let before = process_cpu();

@@ -387,6 +387,7 @@ async fn measure(conns: &mut [VoiceConnection], secs: f64) -> Result<Window, Str
         system_ticks: d.system_ticks,
         packets: p1.saturating_sub(p0),
         rss_kb: procfs::rss_kb().unwrap_or(0),
+        rss_anon_kb: procfs::rss_anon_kb().unwrap_or(0),
     })
 }
 
@@ -406,6 +407,7 @@ fn run_round(o: &Options) -> Result<Round, String> {
         // Let the runtime's workers start before the baseline.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let rss_baseline_kb = procfs::rss_kb().unwrap_or(0);
+        let rss_anon_baseline_kb = procfs::rss_anon_kb().unwrap_or(0);
 
         let started = Instant::now();
         let mut conns = tokio::time::timeout(SETUP_TIMEOUT, connect_all(&hello.joins, &config))
@@ -454,6 +456,7 @@ fn run_round(o: &Options) -> Result<Round, String> {
             clients: n,
             connect_secs,
             rss_baseline_kb,
+            rss_anon_baseline_kb,
             idle,
             windows,
             threads_idle,

@@ -153,9 +153,10 @@ pub(crate) async fn open_ws(
         }
     };
     let url = format!("{scheme}://{host}{query}");
-    // Voice gateway messages are small: tungstenite's default 128 KiB read buffer is zero-filled
-    // on every read and would stay resident per connection.
-    let config = WebSocketConfig::default().read_buffer_size(4096).max_message_size(Some(1 << 20));
+    // Voice gateway messages are small (heartbeat acks, speaking updates; DAVE's MLS messages
+    // run to a few KB and take a few reads): tungstenite's default 128 KiB read buffer is
+    // zero-filled on every read and would stay resident per connection.
+    let config = WebSocketConfig::default().read_buffer_size(1024).max_message_size(Some(1 << 20));
     let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
         .await
         .map_err(|e| Error::WebSocket(e.to_string()))?;

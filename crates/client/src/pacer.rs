@@ -44,9 +44,10 @@ pub(crate) const SILENCE_FRAMES: u8 = 5;
 pub(crate) const MAX_CATCH_UP: u64 = 5;
 /// A tick served later than this after its grid point counts as late.
 const LATE: Duration = Duration::from_millis(5);
-/// Send intervals are kept in 0.2 ms buckets up to 102.4 ms (the last bucket takes the rest).
-const INTERVAL_BUCKETS: usize = 512;
-const INTERVAL_BUCKET: Duration = Duration::from_micros(200);
+/// Send intervals are kept in 0.4 ms buckets up to 102.4 ms (the last bucket takes the rest):
+/// 1 KB per playback however long it runs.
+const INTERVAL_BUCKETS: usize = 256;
+const INTERVAL_BUCKET: Duration = Duration::from_micros(400);
 
 /// Where a playback's frames come from.
 enum Feed {
