@@ -20,9 +20,12 @@
 //! CPU is the whole client process's CPU time (`CLOCK_PROCESS_CPUTIME_ID`, nanosecond
 //! resolution; `/proc/self/stat` gives the user/system split at 10 ms resolution) over steady
 //! windows, divided by clients × 20 ms ticks in the window: everything a client costs (the
-//! tokio driver, the player thread, timers, the `sendto` system call) is in it, and nothing of
-//! the server, which runs in another process. Memory is the growth of `VmRSS` over the baseline
-//! taken before the first connection, divided by the number of clients.
+//! tokio driver, the send clock, timers, the `sendto` system call and, since the server is on
+//! loopback, the kernel's delivery of each datagram to the server's socket) is in it, and nothing
+//! of the server's own work, which runs in another process. Memory is the growth of anonymous
+//! resident memory (`RssAnon`: heap and stacks) over the baseline taken before the first
+//! connection, divided by the number of clients; `VmRSS` growth, which also counts the program's
+//! code pages touched for the first time, is reported beside it.
 //!
 //! ```
 //! use voxwire_benches::procfs::{parse_stat_times, parse_status_kb};

@@ -138,6 +138,6 @@ pub struct PlayerStats {
     pub send_time_mean: Duration,
     /// Longest time to build, encrypt and send one packet.
     pub send_time_max: Duration,
-    /// 95th percentile of the interval between consecutive sends.
+    /// 95th percentile of the interval between consecutive sends (0.4 ms resolution).
     pub interval_p95: Duration,
 }

@@ -11,9 +11,14 @@
 //! The protocol lives in sans-IO crates that this crate only wires together: the voice gateway
 //! state machine (`voxwire-gateway`), transport and DAVE encryption (`voxwire-crypto`), RTP
 //! (`voxwire-rtp`) and the jitter buffer (`voxwire-jitter`). A sans-IO call core glues them;
-//! one tokio task per connection owns it and moves bytes between it and the sockets. Sources are
-//! read and encoded on a player thread and sinks run on a sink thread, so no CPU-heavy work runs
-//! on tokio workers. The handle is a channel sender: no locks in the API.
+//! one tokio task per connection moves bytes between it and the gateway WebSocket and UDP socket.
+//! Audio is sent by one send clock per process: a thread that wakes every 20 ms and sends the
+//! next packet of every playing connection, so a thousand playing calls cost one wake-up per tick,
+//! not a thousand timers. In-memory Opus sources are read on that clock
+//! ([`MediaSource::is_nonblocking`](voxwire_sources::MediaSource::is_nonblocking)); anything that
+//! can block or needs encoding is read on a player thread of its own, and sinks run on a sink
+//! thread, so no CPU-heavy work runs on tokio workers. The handle is a channel sender: no locks in
+//! the API.
 //!
 //! # Joining through a main-gateway library
 //!
