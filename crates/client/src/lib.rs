@@ -15,7 +15,7 @@
 //! Audio is sent by one send clock per process: a thread that wakes every 20 ms and sends the
 //! next packet of every playing connection, so a thousand playing calls cost one wake-up per tick,
 //! not a thousand timers. In-memory Opus sources are read on that clock
-//! ([`MediaSource::is_nonblocking`](voxwire_sources::MediaSource::is_nonblocking)); anything that
+//! ([`MediaSource::is_nonblocking`]); anything that
 //! can block or needs encoding is read on a player thread of its own, and sinks run on a sink
 //! thread, so no CPU-heavy work runs on tokio workers. The handle is a channel sender: no locks in
 //! the API.
