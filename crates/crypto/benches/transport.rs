@@ -5,6 +5,13 @@
 //! Targets on the reference 2-core machine (160-byte packet): AES-256-GCM at most 150 ns,
 //! XChaCha20-Poly1305 at most 400 ns.
 //!
+//! The group `transport/parts/160B` measures the pieces of a 160-byte packet on their own (ring's
+//! bare AEADs on the same AAD and body, ring's ChaCha20 key set-up, HChaCha20, the general RTP
+//! header parser) and XChaCha20-Poly1305 assembled from exactly those pieces: the floor that the
+//! full calls above are compared with. HChaCha20 there is this crate's source compiled into the
+//! bench; its register allocation (and so its time, within about 10 %) can differ from the
+//! library's copy.
+//!
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
 //! reference machine is shared, and wall time there mostly measures how often the thread was
 //! descheduled. Set `VOXWIRE_BENCH_WALL=1` to measure wall time instead.
