@@ -23,7 +23,7 @@ use voxwire_sources::MediaSource;
 use crate::call::{Call, MAX_DATAGRAM, Output};
 use crate::config::Transport;
 use crate::events::{CallStats, PlayerStats, VoiceEvent};
-use crate::pacer::{Link, Playback};
+use crate::pacer::{Conn, Link, Playback};
 use crate::{ConnectionInfo, Error, PlayOptions, VoiceConfig};
 /// Packets queued towards the sink thread.
 const SINK_QUEUE: usize = 4096;
@@ -63,10 +63,8 @@ impl RecvSocket {
         }
     }
 
-    fn send_to(&self, data: &[u8], to: SocketAddr) {
-        if let Err(e) = self.0.get_ref().send_to(data, to) {
-            tracing::debug!("sending a datagram to {to}: {e}");
-        }
+    fn send_to(&self, conn: &mut Conn, data: &[u8], to: SocketAddr) {
+        crate::pacer::send_datagram(self.0.get_ref(), conn.connected_mut(), data, to);
     }
 }
 
@@ -84,7 +82,7 @@ impl RecvSocket {
         self.0.recv_from(buf).await
     }
 
-    fn send_to(&self, data: &[u8], to: SocketAddr) {
+    fn send_to(&self, _conn: &mut Conn, data: &[u8], to: SocketAddr) {
         if let Err(e) = self.0.try_send_to(data, to) {
             tracing::debug!("sending a datagram to {to}: {e}");
         }
@@ -467,7 +465,7 @@ impl Driver {
             }
         };
         if let Some((to, n)) = report {
-            self.udp.send_to(&buf[..n], to);
+            self.udp.send_to(&mut self.link.lock(), &buf[..n], to);
         }
     }
 
@@ -495,7 +493,7 @@ impl Driver {
                     }
                 }
                 Output::Udp { to, data } => {
-                    self.udp.send_to(&data, to);
+                    self.udp.send_to(&mut self.link.lock(), &data, to);
                 }
                 Output::Event(e) => {
                     if matches!(e, VoiceEvent::Connected { .. })

@@ -285,6 +285,8 @@ pub(crate) struct Conn {
     playback: Option<Playback>,
     /// Whether the clock holds this connection in its list.
     registered: bool,
+    /// The address the UDP socket is connected to (see [`send_datagram`]).
+    connected: Option<SocketAddr>,
 }
 
 /// The clock's packet buffers, shared by every connection it serves (so they stay in cache).
@@ -308,6 +310,11 @@ impl Conn {
         self.playback.as_mut()
     }
 
+    /// The address the UDP socket is connected to, for [`send_datagram`].
+    pub(crate) fn connected_mut(&mut self) -> &mut Option<SocketAddr> {
+        &mut self.connected
+    }
+
     /// Whether something is playing.
     pub(crate) fn is_playing(&self) -> bool {
         self.playback.is_some()
@@ -320,7 +327,7 @@ impl Conn {
 
     /// One tick for this connection. Returns whether it is still playing.
     fn tick(&mut self, socket: &UdpSocket, now: Instant, late: bool, bufs: &mut Buffers) -> bool {
-        let Self { call, playback, .. } = self;
+        let Self { call, playback, connected, .. } = self;
         let Buffers { packet, scratch } = bufs;
         let Some(p) = playback.as_mut() else { return false };
         if late {
@@ -349,14 +356,14 @@ impl Conn {
             _ => &SILENCE_FRAME[..],
         };
         match call.build_audio(frame, packet, scratch) {
-            Ok(Some((to, n))) => send(socket, &packet[..n], to),
+            Ok(Some((to, n))) => send_datagram(socket, connected, &packet[..n], to),
             Ok(None) => {}
             Err(e) => {
                 let _ = p.events.try_send(VoiceEvent::Error(format!("sending audio: {e}")));
             }
         }
         if let Ok(Some((to, n))) = call.poll_report(started, SystemTime::now(), packet) {
-            send(socket, &packet[..n], to);
+            send_datagram(socket, connected, &packet[..n], to);
         }
         p.record_send(started, started.elapsed());
         if p.finished.is_some() && p.silence_left == 0 {
@@ -373,9 +380,26 @@ impl Conn {
     }
 }
 
-/// Sends one datagram without waiting. A full socket buffer drops it, as the network would.
-fn send(socket: &UdpSocket, data: &[u8], to: SocketAddr) {
-    if let Err(e) = socket.send_to(data, to)
+/// Sends one datagram without waiting; a full socket buffer drops it, as the network would.
+///
+/// On Unix the socket is first connected to `to` (once per address; every datagram of a voice
+/// connection goes to its server's one address): the kernel then keeps the route instead of
+/// looking it up for each datagram, about a tenth of a send on loopback, and drops datagrams from
+/// anywhere else before they reach the process. `connected` is shared by everything that sends on
+/// the socket, so a new server address (a server move) reconnects it before its IP discovery.
+pub(crate) fn send_datagram(
+    socket: &UdpSocket,
+    connected: &mut Option<SocketAddr>,
+    data: &[u8],
+    to: SocketAddr,
+) {
+    let sent = if cfg!(unix) && (*connected == Some(to) || socket.connect(to).is_ok()) {
+        *connected = Some(to);
+        socket.send(data)
+    } else {
+        socket.send_to(data, to)
+    };
+    if let Err(e) = sent
         && e.kind() != std::io::ErrorKind::WouldBlock
     {
         tracing::debug!("sending a datagram to {to}: {e}");
@@ -394,7 +418,7 @@ pub(crate) struct Link {
 impl Link {
     pub(crate) fn new(call: Call, socket: UdpSocket) -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(Conn { call, playback: None, registered: false }),
+            state: Mutex::new(Conn { call, playback: None, registered: false, connected: None }),
             notify: Notify::new(),
             socket,
         })
