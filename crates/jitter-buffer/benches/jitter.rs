@@ -1,9 +1,8 @@
 //! Hot path: one `push` plus the `poll`s it enables, per packet, in steady state.
 //!
 //! Times are per run of 1000 packets (criterion also prints packets per second): divide by
-//! 1000 for the cost per packet. `before_adaptive/*` runs the buffer as it was before the hot
-//! path moved to integer nanoseconds (a frozen copy in `benches/before/`), so that old and new
-//! code are compared in the same run on the same machine.
+//! 1000 for the cost per packet. `fixed60/*` and `seed001/*` are the fixed-delay buffer and the
+//! seed 001 reorderer in the same run, for comparison.
 //!
 //! - `audio_push_poll`: 120-byte payloads, in order or with 0..30 ms of arrival jitter (so some
 //!   packets arrive out of order), polled at each arrival only.
@@ -12,14 +11,6 @@
 //!   arrival and at each `Wait` deadline it returns (the call driver's cadence), so every frame
 //!   is played at its deadline and losses are reported.
 #![expect(clippy::disallowed_methods, reason = "one real Instant as the epoch of a virtual clock")]
-
-#[path = "before/mod.rs"]
-#[expect(
-    dead_code,
-    unreachable_pub,
-    reason = "frozen copy of the old buffer: only its push/poll path is measured"
-)]
-mod before;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -113,32 +104,6 @@ impl Buffer for AudioJitterBuffer {
     }
 }
 
-impl Buffer for before::AudioJitterBuffer {
-    #[inline]
-    fn push(&mut self, seq: u32, ssrc: u32, payload: &[u8], now: Instant) {
-        let p = before::AudioPacket {
-            ssrc: Ssrc(ssrc),
-            seq: SeqNo(seq as u16),
-            timestamp: RtpTimestamp(seq * 960),
-            payload,
-        };
-        let _ = Self::push(self, &p, now);
-    }
-
-    #[inline]
-    fn drain(&mut self, now: Instant) -> (u32, Option<Instant>) {
-        let mut out = 0u32;
-        loop {
-            match self.poll(now) {
-                before::Playout::Ready(f) => out = out.wrapping_add(u32::from(f.payload[0])),
-                before::Playout::Lost(_) => out = out.wrapping_add(1),
-                before::Playout::Wait(t) => return (out, Some(t)),
-                before::Playout::Empty => return (out, None),
-            }
-        }
-    }
-}
-
 /// Pushes the schedule, polling at each arrival only.
 fn run<B: Buffer>(jb: &mut B, sched: &[(u32, Duration)], payload: &[u8], t0: Instant, ssrc: u32) {
     let mut out = 0u32;
@@ -213,11 +178,6 @@ fn audio(c: &mut Criterion) {
                 run(jb, &sched, &payload, t0, s);
             });
         }
-        let mut warm = before::AudioJitterBuffer::new(before::JitterBufferConfig::default());
-        run(&mut warm, &sched, &payload, t0, 0);
-        bench_warm(&mut g, &format!("before_adaptive/{name}"), &warm, |jb, s| {
-            run(jb, &sched, &payload, t0, s);
-        });
         g.bench_function(format!("seed001/{name}"), |b| {
             b.iter(|| {
                 let mut r = SeqReorder::new(Duration::from_millis(60), 64);
@@ -245,11 +205,6 @@ fn audio(c: &mut Criterion) {
     let mut warm = AudioJitterBuffer::new(JitterBufferConfig::default());
     run_realistic(&mut warm, &sched, &payload, 0);
     bench_warm(&mut g, "adaptive", &warm, |jb, s| run_realistic(jb, &sched, &payload, s));
-    let mut warm = before::AudioJitterBuffer::new(before::JitterBufferConfig::default());
-    run_realistic(&mut warm, &sched, &payload, 0);
-    bench_warm(&mut g, "before_adaptive", &warm, |jb, s| {
-        run_realistic(jb, &sched, &payload, s);
-    });
     g.finish();
 }
 
