@@ -55,6 +55,12 @@ pub enum Error {
         /// The version byte.
         version: u8,
     },
+    /// A multiplexed Ogg stream began more logical streams than a reader follows.
+    #[error("ogg: more than {max} logical streams in one physical stream")]
+    OggStreams {
+        /// The most logical streams followed.
+        max: usize,
+    },
     /// The page's CRC does not match its contents.
     #[error("ogg: CRC mismatch (page says {expected:#010x}, computed {actual:#010x})")]
     OggCrc {

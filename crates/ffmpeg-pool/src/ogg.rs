@@ -439,23 +439,49 @@ pub mod flags {
 /// Splits a multiplexed Ogg stream (several logical streams, as FFmpeg writes when it encodes
 /// several inputs into one output) into whole pages, each tagged with its logical stream's
 /// index: the order of its beginning-of-stream page, which RFC 3533 requires before any data
-/// page. Used to route each stream's pages to its own [`OggOpusDemuxer`].
+/// page. Used to route each stream's pages to its own [`OggOpusDemuxer`]. At most
+/// [`OggPageSplitter::MAX_STREAMS`] logical streams are followed; the input buffer holds at most
+/// one page beyond what was pushed last.
+///
+/// ```
+/// use voxwire_ffmpeg::ogg::{OggPageSplitter, flags, write_page};
+/// let mut bytes = Vec::new();
+/// write_page(&mut bytes, flags::BOS, 0, 7, 0, &[b"first"]);
+/// write_page(&mut bytes, flags::BOS, 0, 9, 0, &[b"second"]);
+/// write_page(&mut bytes, 0, 960, 7, 1, &[b"more of the first"]);
+/// let mut split = OggPageSplitter::default();
+/// split.push(&bytes);
+/// let mut streams = Vec::new();
+/// while let Some((stream, _page)) = split.poll_page()? {
+///     streams.push(stream);
+/// }
+/// assert_eq!(streams, [0, 1, 0]);
+/// # Ok::<(), voxwire_ffmpeg::Error>(())
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct OggPageSplitter {
+pub struct OggPageSplitter {
     buf: BytesMut,
     offset: u64,
     serials: Vec<u32>,
 }
 
 impl OggPageSplitter {
+    /// The most logical streams one splitter follows (FFmpeg writes one per input it encodes).
+    pub const MAX_STREAMS: usize = 256;
+
     /// Appends input bytes.
-    pub(crate) fn push(&mut self, data: &[u8]) {
+    pub fn push(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
     }
 
     /// The next whole page and the index of its logical stream; `Ok(None)` when more input is
     /// needed. A page of a serial number never introduced by a BOS page is skipped.
-    pub(crate) fn poll_page(&mut self) -> Result<Option<(usize, Bytes)>> {
+    ///
+    /// # Errors
+    ///
+    /// A malformed page header ([`Error::OggCapture`], [`Error::OggVersion`]), or a
+    /// beginning-of-stream page past [`OggPageSplitter::MAX_STREAMS`] ([`Error::OggStreams`]).
+    pub fn poll_page(&mut self) -> Result<Option<(usize, Bytes)>> {
         loop {
             let Some(h) = PageHeader::parse(&self.buf, self.offset)? else { return Ok(None) };
             let len = h.len();
@@ -465,6 +491,9 @@ impl OggPageSplitter {
             let page = self.buf.split_to(len).freeze();
             self.offset += len as u64;
             if h.flags & FLAG_BOS != 0 && !self.serials.contains(&h.serial) {
+                if self.serials.len() == Self::MAX_STREAMS {
+                    return Err(Error::OggStreams { max: Self::MAX_STREAMS });
+                }
                 self.serials.push(h.serial);
             }
             if let Some(i) = self.serials.iter().position(|&s| s == h.serial) {
@@ -474,7 +503,8 @@ impl OggPageSplitter {
     }
 
     /// Bytes left that do not form a whole page.
-    pub(crate) fn pending(&self) -> usize {
+    #[must_use]
+    pub fn pending(&self) -> usize {
         self.buf.len()
     }
 }
@@ -505,6 +535,20 @@ mod tests {
             v.push(p);
         }
         v
+    }
+
+    #[test]
+    fn splitter_follows_at_most_max_streams() {
+        let mut bytes = Vec::new();
+        for serial in 0..=u32::try_from(OggPageSplitter::MAX_STREAMS).unwrap() {
+            write_page(&mut bytes, flags::BOS, 0, serial, 0, &[b"x"]);
+        }
+        let mut split = OggPageSplitter::default();
+        split.push(&bytes);
+        for i in 0..OggPageSplitter::MAX_STREAMS {
+            assert_eq!(split.poll_page().unwrap().map(|(s, _)| s), Some(i));
+        }
+        assert!(matches!(split.poll_page(), Err(Error::OggStreams { max: 256 })));
     }
 
     #[test]
