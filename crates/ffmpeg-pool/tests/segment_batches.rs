@@ -4,35 +4,32 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TempDir, decode_packets, goertzel_ratio, sine, zero_crossing_hz};
+use common::{TempDir, check_tone, sine};
 use voxwire_ffmpeg::{Input, OpusConfig, OpusPacket, Pool, PoolConfig, StreamConfig};
 
 const SECONDS: u32 = 3;
 const FREQS: [u32; 4] = [330, 440, 550, 660];
 
 fn check(dir: &TempDir, packets: &[OpusPacket], freq: f64) {
-    let samples: u64 = packets.iter().map(|p| u64::from(p.samples)).sum();
-    let expected = u64::from(SECONDS) * 48_000;
-    assert!(
-        samples >= expected && samples <= expected + 960,
-        "{samples} samples, expected {expected}"
-    );
-    let pcm = decode_packets(dir, packets, 2);
-    let hz = zero_crossing_hz(&pcm, 48_000.0);
-    assert!((hz - freq).abs() < 3.0, "tone {hz} Hz, expected {freq}");
-    assert!(goertzel_ratio(&pcm[4800..pcm.len() - 4800], freq, 48_000.0) > 0.9);
+    check_tone(dir, packets, SECONDS, freq);
+}
+
+/// Occupies a one-worker pool with a one-process stream held back by its pipe, so that what is
+/// queued next waits; dropping the reader frees the worker.
+fn occupy_the_worker(pool: &Pool) -> voxwire_ffmpeg::PacketReader {
+    let input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
+    let config = OpusConfig::new().input_options(["-f", "lavfi"]);
+    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
+    let mut busy = pool.stream(input, &config, &plain).unwrap();
+    busy.next_packet().unwrap().unwrap();
+    busy
 }
 
 #[test]
 fn waiting_segments_share_one_run_and_keep_their_own_audio() {
     let dir = TempDir::new("batches");
     let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
-    // Occupies the only worker (a one-process stream held back by its pipe).
-    let busy_input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
-    let busy_cfg = OpusConfig::new().input_options(["-f", "lavfi"]);
-    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
-    let mut busy = pool.stream(busy_input, &busy_cfg, &plain).unwrap();
-    busy.next_packet().unwrap().unwrap();
+    let busy = occupy_the_worker(&pool);
 
     let stream = StreamConfig::new()
         .first_segment(Duration::from_millis(1500))
@@ -77,11 +74,7 @@ fn waiting_segments_share_one_run_and_keep_their_own_audio() {
 fn a_bad_input_fails_only_its_own_stream() {
     let dir = TempDir::new("batch-bad");
     let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
-    let busy_input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
-    let busy_cfg = OpusConfig::new().input_options(["-f", "lavfi"]);
-    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
-    let mut busy = pool.stream(busy_input, &busy_cfg, &plain).unwrap();
-    busy.next_packet().unwrap().unwrap();
+    let busy = occupy_the_worker(&pool);
 
     let good = dir.path("good.flac");
     sine(&good, 440, SECONDS.into());
@@ -107,11 +100,7 @@ fn a_bad_input_fails_only_its_own_stream() {
 fn shutdown_ends_streams_waiting_for_a_segment() {
     let dir = TempDir::new("batch-shutdown");
     let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
-    let busy_input = Input::Url("sine=frequency=100:sample_rate=48000:duration=600".into());
-    let busy_cfg = OpusConfig::new().input_options(["-f", "lavfi"]);
-    let plain = StreamConfig::new().segment(None).read_ahead(Duration::from_millis(200));
-    let mut busy = pool.stream(busy_input, &busy_cfg, &plain).unwrap();
-    busy.next_packet().unwrap().unwrap();
+    let busy = occupy_the_worker(&pool);
     let src = dir.path("a.flac");
     sine(&src, 440, 1.0);
     let mut waiting =

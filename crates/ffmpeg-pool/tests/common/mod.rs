@@ -115,3 +115,19 @@ pub fn zombie_children() -> Vec<u32> {
     }
     out
 }
+
+/// Checks that `packets` are `seconds` of a `freq` Hz stereo tone: the sample count (the
+/// encoder's lookahead, its pre-skip, adds up to one frame), the zero-crossing frequency, and a
+/// Goertzel filter's share of the energy away from the edges.
+pub fn check_tone(dir: &TempDir, packets: &[voxwire_ffmpeg::OpusPacket], seconds: u32, freq: f64) {
+    let samples: u64 = packets.iter().map(|p| u64::from(p.samples)).sum();
+    let expected = u64::from(seconds) * 48_000;
+    assert!(
+        samples >= expected && samples <= expected + 960,
+        "{samples} samples, expected {expected}"
+    );
+    let pcm = decode_packets(dir, packets, 2);
+    let hz = zero_crossing_hz(&pcm, 48_000.0);
+    assert!((hz - freq).abs() < 3.0, "tone {hz} Hz, expected {freq}");
+    assert!(goertzel_ratio(&pcm[4800..pcm.len() - 4800], freq, 48_000.0) > 0.9);
+}
