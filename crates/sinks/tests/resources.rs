@@ -10,30 +10,11 @@
 )]
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::TempDir;
 use voxwire_sinks::{
     FfmpegSink, FfmpegSinkConfig, MixedWavConfig, MixedWavSink, Sink, WavConfig, WavSink,
 };
-
-fn children() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc").map_or(0, |d| {
-        d.filter_map(Result::ok)
-            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-            .filter(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                    .is_some_and(|p| p == me)
-            })
-            .count()
-    })
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
-}
+use voxwire_testkit::{children, open_fds, settles};
 
 #[test]
 fn two_hundred_sinks_leave_nothing_behind() {
@@ -64,9 +45,5 @@ fn two_hundred_sinks_leave_nothing_behind() {
         drop(live);
         assert_eq!(children(), 0, "an FFmpeg child outlived its sink (batch {batch})");
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while open_fds() > fds_before {
-        assert!(Instant::now() < deadline, "{} fds left open, {fds_before} before", open_fds());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    settles("open fds", fds_before, open_fds);
 }

@@ -10,44 +10,10 @@
 )]
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::TempDir;
 use voxwire_sources::ffmpeg::{FfmpegOpusSource, FfmpegPcmSource, FfmpegSourceConfig, OpusMode};
 use voxwire_sources::{AudioFrame, MediaSource, PcmSource, WavSource};
-
-fn children() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc").map_or(0, |d| {
-        d.filter_map(Result::ok)
-            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-            .filter(|stat| {
-                // pid (comm) state ppid ...
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                    .is_some_and(|p| p == me)
-            })
-            .count()
-    })
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
-}
-
-/// Waits (bounded) for a count to settle: stderr drain threads close their pipe end only after
-/// the killed child's EOF reaches them.
-fn settles(what: &str, want: usize, f: fn() -> usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let n = f();
-        if n <= want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: {n} left, expected at most {want}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use voxwire_testkit::{children, open_fds, settles};
 
 #[test]
 fn two_hundred_sources_leave_nothing_behind() {

@@ -25,6 +25,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// The sample rate the helpers assume, Hz.
 pub const RATE: f64 = 48_000.0;
@@ -129,4 +130,45 @@ pub fn goertzel(interleaved: &[i16], freq: f64) -> f64 {
         n += 1;
     }
     (s1 * s1 + s2 * s2 - coeff * s1 * s2).sqrt() / n.max(1) as f64
+}
+
+/// Live child processes of this process (Linux: from `/proc/*/stat`; 0 elsewhere).
+#[must_use]
+pub fn children() -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc").map_or(0, |d| {
+        d.filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                // pid (comm) state ppid ...
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .is_some_and(|p| p == me)
+            })
+            .count()
+    })
+}
+
+/// File descriptors this process has open (Linux: `/proc/self/fd`; 0 elsewhere).
+#[must_use]
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+/// Waits up to 10 s for `f()` to come down to `want` or below (a killed child's pipes close
+/// when its stderr reader sees the end, a moment after the kill).
+///
+/// # Panics
+///
+/// With `what` and the count left, if it does not settle in time.
+pub fn settles(what: &str, want: usize, f: fn() -> usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = f();
+        if n <= want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {n} left, expected at most {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
