@@ -54,4 +54,17 @@ pub enum Error {
     /// A value is out of range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The source's code panicked while it was read; its playback ended, the connection and
+    /// every other playback go on.
+    #[error("the source panicked: {0}")]
+    SourcePanicked(String),
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }

@@ -24,6 +24,7 @@
 
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
@@ -451,6 +452,35 @@ impl Link {
         Ok(old)
     }
 
+    /// Serves one tick, containing a panic of the source's code (read on this thread): that
+    /// playback ends with [`Error::SourcePanicked`], the clock and every other connection go on.
+    /// Returns whether the connection stays on the clock.
+    fn serve_guarded(&self, now: Instant, late: bool, bufs: &mut Buffers) -> bool {
+        let served = catch_unwind(AssertUnwindSafe(|| self.serve(now, late, bufs)));
+        let panic = match served {
+            Ok(keep) => return keep,
+            Err(panic) => panic,
+        };
+        // The core was not touched by the source's read (it comes first in a tick), so the state
+        // behind the poisoned lock is whole.
+        let playback = {
+            let mut conn = self.lock();
+            conn.registered = false;
+            let playback = conn.take_playback();
+            if playback.as_ref().is_some_and(Playback::is_speaking) {
+                conn.call.set_speaking(false, now);
+            }
+            playback
+        };
+        if let Some(p) = playback {
+            let error = Error::SourcePanicked(crate::error::panic_message(&*panic));
+            // Its cleanup may panic too; the clock must not.
+            let _ = catch_unwind(AssertUnwindSafe(|| p.finish(Some(error))));
+        }
+        self.notify.notify_one();
+        false
+    }
+
     /// Serves one tick. Returns whether the connection stays on the clock.
     fn serve(&self, now: Instant, late: bool, bufs: &mut Buffers) -> bool {
         let (keep, wake) = {
@@ -543,7 +573,9 @@ impl Pacer {
                 continue;
             }
             let late = now > deadline + LATE;
-            links.retain(|w| w.upgrade().is_some_and(|link| link.serve(now, late, &mut bufs)));
+            links.retain(|w| {
+                w.upgrade().is_some_and(|link| link.serve_guarded(now, late, &mut bufs))
+            });
             tick += 1;
         }
     }

@@ -74,11 +74,17 @@ pub(crate) fn spawn(
     let handle = std::thread::Builder::new()
         .name("voxwire-player".into())
         .spawn(move || {
-            let result = run(&mut *source, &options, &tx);
-            let cleanup = source.cleanup().map_err(Error::from);
-            let msg = match result.and(cleanup) {
-                Ok(()) => PlayerMsg::End,
-                Err(e) => PlayerMsg::Failed(e),
+            // A panicking source ends its playback with an error, not silently.
+            let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let result = run(&mut *source, &options, &tx);
+                result.and(source.cleanup().map_err(Error::from))
+            }));
+            let msg = match guarded {
+                Ok(Ok(())) => PlayerMsg::End,
+                Ok(Err(e)) => PlayerMsg::Failed(e),
+                Err(panic) => {
+                    PlayerMsg::Failed(Error::SourcePanicked(crate::error::panic_message(&*panic)))
+                }
             };
             let _ = tx.send(msg);
         })
