@@ -453,7 +453,8 @@ impl ExternalSender {
         payload: &[u8],
         _now: Instant,
     ) -> Result<(), Error> {
-        let kp = KeyPackageIn::tls_deserialize_exact(payload)
+        let kp = super::untrusted(|| KeyPackageIn::tls_deserialize_exact(payload))
+            .map_err(|()| Error::DaveKeyPackage { reason: "malformed KeyPackage".into() })?
             .map_err(|e| Error::DaveKeyPackage { reason: e.to_string() })?
             .validate(self.provider.crypto(), ProtocolVersion::Mls10)
             .map_err(|e| Error::DaveKeyPackage { reason: e.to_string() })?;
@@ -612,7 +613,9 @@ impl ExternalSender {
     ) -> Result<(usize, Vec<u64>), &'static str> {
         let committer = self.members.get(&user_id).ok_or("committer is not a DAVE member")?;
         let mut rest = payload;
-        let msg = MlsMessageIn::tls_deserialize(&mut rest).map_err(|_| "not an MLSMessage")?;
+        let msg = super::untrusted(|| MlsMessageIn::tls_deserialize(&mut rest))
+            .map_err(|()| "malformed MLSMessage")?
+            .map_err(|_| "not an MLSMessage")?;
         let commit_len = payload.len() - rest.len();
         let Ok(ProtocolMessage::PublicMessage(pm)) = msg.try_into_protocol_message() else {
             return Err("not a PublicMessage");

@@ -81,6 +81,19 @@ mod leb128;
 mod ratchet;
 mod session;
 
+/// Runs an MLS library call on bytes from the network, turning a panic into `Err(())`.
+///
+/// The TLS decoder under `openmls` (`tls_codec`) checks some vector lengths with
+/// `debug_assert!`: in a build with debug assertions a truncated vector panics instead of
+/// returning the decode error a release build returns. A voice server or a client must not be
+/// able to crash us that way, so the calls that decode untrusted MLS messages go through here;
+/// their callers treat the error as a malformed message (members take the recovery path, which
+/// resets the MLS state, so nothing half-updated survives). With `panic = "abort"` there is
+/// nothing to catch, and such a build aborts: use a release build (no debug assertions) there.
+fn untrusted<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ())
+}
+
 pub use aead::{FrameCipher, TAG_LEN};
 pub use davey::SigningKeyPair;
 pub use decryptor::{KEY_RETENTION, MAX_FRAMES_PER_SECOND, MAX_GENERATION_GAP, MAX_MISSING_NONCES};

@@ -506,7 +506,9 @@ impl DaveSession {
             return Err(Error::DaveMalformed { opcode: 25, reason: "not a TLS ExternalSender" });
         }
         let mls = self.mls.as_mut().ok_or(Error::DaveNotReady)?;
-        mls.set_external_sender(payload).map_err(|e| mls_err("external sender", e))
+        super::untrusted(|| mls.set_external_sender(payload))
+            .map_err(|()| Error::DaveMalformed { opcode: 25, reason: "malformed ExternalSender" })?
+            .map_err(|e| mls_err("external sender", e))
     }
 
     /// Op 27 Proposals (binary payload after the opcode byte).
@@ -525,7 +527,9 @@ impl DaveSession {
         let Some(mls) = &mut self.mls else { return Ok(()) };
         let mut recognized: Vec<u64> = self.connected.iter().copied().collect();
         recognized.push(self.cfg.user_id);
-        match mls.process_proposals(op, rest, Some(&recognized)) {
+        let processed = super::untrusted(|| mls.process_proposals(op, rest, Some(&recognized)))
+            .map_err(|()| Error::DaveMalformed { opcode: 27, reason: "malformed proposals" })?;
+        match processed {
             Ok(Some(cw)) => {
                 let mut out = cw.commit;
                 if let Some(w) = cw.welcome {
@@ -547,10 +551,14 @@ impl DaveSession {
     pub fn handle_announce_commit(&mut self, payload: &[u8], now: Instant) -> Result<(), Error> {
         let (tid, commit) = split_tid(payload, 29)?;
         let Some(mls) = &mut self.mls else { return Ok(()) };
-        match mls.process_commit(commit) {
-            Ok(false) => Ok(()),
-            Ok(true) => self.new_epoch(tid, now),
-            Err(e) => self.recover(29, tid, mls_err("commit", e), now),
+        match super::untrusted(|| mls.process_commit(commit)) {
+            Ok(Ok(false)) => Ok(()),
+            Ok(Ok(true)) => self.new_epoch(tid, now),
+            Ok(Err(e)) => self.recover(29, tid, mls_err("commit", e), now),
+            Err(()) => {
+                let e = Error::DaveMalformed { opcode: 29, reason: "malformed commit" };
+                self.recover(29, tid, e, now)
+            }
         }
     }
 
@@ -560,9 +568,13 @@ impl DaveSession {
         let mut recognized: Vec<u64> = self.connected.iter().copied().collect();
         recognized.push(self.cfg.user_id);
         let Some(mls) = &mut self.mls else { return Ok(()) };
-        match mls.process_welcome(welcome, Some(&recognized)) {
-            Ok(()) => self.new_epoch(tid, now),
-            Err(e) => self.recover(30, tid, mls_err("welcome", e), now),
+        match super::untrusted(|| mls.process_welcome(welcome, Some(&recognized))) {
+            Ok(Ok(())) => self.new_epoch(tid, now),
+            Ok(Err(e)) => self.recover(30, tid, mls_err("welcome", e), now),
+            Err(()) => {
+                let e = Error::DaveMalformed { opcode: 30, reason: "malformed welcome" };
+                self.recover(30, tid, e, now)
+            }
         }
     }
 
