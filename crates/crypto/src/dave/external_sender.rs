@@ -122,6 +122,37 @@ pub enum ServerEvent {
         /// The member.
         user_id: u64,
     },
+    /// A member that keeps reporting invalid commits sent its next key package before its
+    /// backoff ended: it is added at `at` ([`RECOVERY_BACKOFF_MAX`] at the most).
+    RecoveryDeferred {
+        /// The member.
+        user_id: u64,
+        /// When its Add is proposed.
+        at: Instant,
+    },
+}
+
+/// The longest a member that keeps reporting invalid commits waits before it is re-added.
+pub const RECOVERY_BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A member that stayed in the group this long since its last recovery starts its backoff anew.
+pub const RECOVERY_BACKOFF_RESET: Duration = Duration::from_mins(1);
+
+/// How long the `count`-th recovery in a row waits before the re-add: none for the first (one
+/// bad commit is recovered at once), then 1, 2, 4 ... seconds up to [`RECOVERY_BACKOFF_MAX`].
+fn recovery_backoff(count: u32) -> Duration {
+    match count {
+        0 | 1 => Duration::ZERO,
+        n => Duration::from_secs(1u64 << (n - 2).min(5)).min(RECOVERY_BACKOFF_MAX),
+    }
+}
+
+/// Recoveries of one member, for its backoff.
+#[derive(Debug, Clone, Copy)]
+struct Recovery {
+    /// Recoveries in a row (reset after [`RECOVERY_BACKOFF_RESET`] without one).
+    count: u32,
+    /// The last one.
+    last: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +204,10 @@ pub struct ExternalSender {
     next_transition_id: u16,
     transmits: VecDeque<ServerTransmit>,
     events: VecDeque<ServerEvent>,
+    /// Members' recent recoveries (op 31), for the re-add backoff.
+    recoveries: BTreeMap<u64, Recovery>,
+    /// Members whose Add waits for the end of their backoff, and until when.
+    deferred: BTreeMap<u64, Instant>,
 }
 
 impl core::fmt::Debug for ExternalSender {
@@ -322,6 +357,8 @@ impl ExternalSender {
             next_transition_id: 1,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            recoveries: BTreeMap::new(),
+            deferred: BTreeMap::new(),
         })
     }
 
@@ -359,16 +396,32 @@ impl ExternalSender {
         self.events.pop_front()
     }
 
-    /// The transition deadline, if one waits for acknowledgements.
+    /// The next deadline: a transition waiting for acknowledgements, or a deferred re-add.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.transition.as_ref().map(|t| t.deadline)
+        let deferred = self.deferred.values().min().copied();
+        self.transition.as_ref().map(|t| t.deadline).into_iter().chain(deferred).min()
     }
 
-    /// Executes a transition whose acknowledgements did not all arrive in time.
+    /// Executes a transition whose acknowledgements did not all arrive in time, and proposes the
+    /// Adds whose backoff ended.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.transition.as_ref().is_some_and(|t| t.deadline <= now) {
             self.execute();
+        }
+        let due: Vec<u64> =
+            self.deferred.iter().filter(|&(_, &at)| at <= now).map(|(&u, _)| u).collect();
+        for user in due {
+            self.deferred.remove(&user);
+            let waiting = self
+                .members
+                .get(&user)
+                .is_some_and(|m| m.leaf.is_none() && m.key_package.is_some());
+            if waiting {
+                // A failure here is the same as for a key package proposed at once: the member
+                // is reported and stays out until its next key package.
+                let _ = self.propose(ProposalKind::Add { user });
+            }
         }
     }
 
@@ -451,7 +504,7 @@ impl ExternalSender {
         &mut self,
         user_id: u64,
         payload: &[u8],
-        _now: Instant,
+        now: Instant,
     ) -> Result<(), Error> {
         let kp = super::untrusted(|| KeyPackageIn::tls_deserialize_exact(payload))
             .map_err(|()| Error::DaveKeyPackage { reason: "malformed KeyPackage".into() })?
@@ -484,6 +537,17 @@ impl ExternalSender {
         });
         m.signature_key = signature_key;
         m.key_package = Some(kp);
+        // A member that keeps reporting invalid commits is re-added after a growing backoff, so
+        // that one broken client cannot make the whole group re-key in a tight loop.
+        if let Some(r) = self.recoveries.get(&user_id) {
+            let at = r.last + recovery_backoff(r.count);
+            if at > now {
+                self.deferred.insert(user_id, at);
+                self.events.push_back(ServerEvent::RecoveryDeferred { user_id, at });
+                return Ok(());
+            }
+        }
+        self.deferred.remove(&user_id);
         if was_pending_without_group {
             // a late pending joiner receives the proposals already in flight
             let inflight: Vec<Vec<u8>> = self.proposals.iter().map(|p| p.message.clone()).collect();
@@ -530,6 +594,8 @@ impl ExternalSender {
     /// The client disconnected.
     pub fn handle_leave(&mut self, user_id: u64, now: Instant) -> Result<(), Error> {
         self.revoke_adds_of(user_id);
+        self.deferred.remove(&user_id);
+        self.recoveries.remove(&user_id);
         let Some(m) = self.members.remove(&user_id) else { return Ok(()) };
         if let Some(t) = &mut self.transition {
             t.awaiting.remove(&user_id);
@@ -791,6 +857,12 @@ impl ExternalSender {
         now: Instant,
     ) -> Result<(), Error> {
         self.events.push_back(ServerEvent::RecoveryStarted { user_id });
+        let r = self.recoveries.entry(user_id).or_insert(Recovery { count: 0, last: now });
+        if now.saturating_duration_since(r.last) > RECOVERY_BACKOFF_RESET {
+            r.count = 0;
+        }
+        r.count += 1;
+        r.last = now;
         if let Some(t) = &mut self.transition {
             t.awaiting.remove(&user_id);
         }

@@ -97,7 +97,10 @@ fn untrusted<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
 pub use aead::{FrameCipher, TAG_LEN};
 pub use davey::SigningKeyPair;
 pub use decryptor::{KEY_RETENTION, MAX_FRAMES_PER_SECOND, MAX_GENERATION_GAP, MAX_MISSING_NONCES};
-pub use external_sender::{ExternalSender, ExternalSenderConfig, ServerEvent, ServerTransmit};
+pub use external_sender::{
+    ExternalSender, ExternalSenderConfig, RECOVERY_BACKOFF_MAX, RECOVERY_BACKOFF_RESET,
+    ServerEvent, ServerTransmit,
+};
 pub use frame::{
     ClearRanges, FIXED_SUPPLEMENTAL_LEN, FrameEncryptor, MAGIC_MARKER, MAX_ENCRYPT_ATTEMPTS,
     OPUS_SILENCE, ProtocolFrame, max_encrypted_len,
