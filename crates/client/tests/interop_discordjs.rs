@@ -11,9 +11,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
+use voxwire_testkit::{discordjs_available, interop_dir};
 
 use tokio::process::Command;
 use voxwire::{PlayOptions, Transport, VoiceConfig, VoiceConnection};
@@ -27,22 +29,6 @@ const GUILD: u64 = 90;
 const CHANNEL: u64 = 91;
 const VOXWIRE_USER: u64 = 501;
 const DJS_USER: u64 = 502;
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop")
-}
-
-fn peers_available() -> bool {
-    let installed = interop_dir().join("node_modules/@discordjs/voice/package.json").is_file();
-    if !installed {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "interop/node_modules is missing: `cargo xtask test` installs it"
-        );
-        eprintln!("skipped: run `cargo xtask interop` to install @discordjs/voice");
-    }
-    installed
-}
 
 fn djs_peer(server: &Server, ca: &Path, user: u64, args: &[&str]) -> tokio::process::Child {
     Command::new("node")
@@ -79,7 +65,7 @@ async fn start() -> (Server, PathBuf, VoiceConfig) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voxwire_hears_discordjs() {
-    if !peers_available() {
+    if !discordjs_available() {
         return;
     }
     let (server, ca, config) = start().await;
@@ -128,7 +114,7 @@ async fn voxwire_hears_discordjs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discordjs_hears_voxwire() {
-    if !peers_available() {
+    if !discordjs_available() {
         return;
     }
     let (server, ca, config) = start().await;

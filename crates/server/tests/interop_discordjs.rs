@@ -4,32 +4,15 @@
 //! plays a tone, the other receives it, decodes it and measures its frequency. Run with DAVE on
 //! and off and with each AEAD mode.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
 use std::process::Stdio;
 use std::time::Duration;
+use voxwire_testkit::{discordjs_available, interop_dir};
 
 use tokio::process::Command;
 use voxwire_crypto::transport::TransportMode;
 use voxwire_server::{DaveMode, Server, ServerConfig};
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop")
-}
-
-/// Whether the npm packages are installed. On CI their absence is a failure, elsewhere a skip.
-fn peers_available() -> bool {
-    let installed = interop_dir().join("node_modules/@discordjs/voice/package.json").is_file();
-    if !installed {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "interop/node_modules is missing: `cargo xtask test` installs it (npm install in interop/)"
-        );
-        eprintln!(
-            "skipped: run `cargo xtask interop` to install @discordjs/voice and run this test"
-        );
-    }
-    installed
-}
 
 struct Case {
     dave: DaveMode,
@@ -149,7 +132,7 @@ fn rand_suffix() -> u128 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discordjs_tone_with_dave_aes_gcm() {
-    if peers_available() {
+    if discordjs_available() {
         run_case(
             &Case { dave: DaveMode::Required, mode: TransportMode::AeadAes256GcmRtpsize },
             440,
@@ -160,7 +143,7 @@ async fn discordjs_tone_with_dave_aes_gcm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discordjs_tone_with_dave_xchacha() {
-    if peers_available() {
+    if discordjs_available() {
         run_case(
             &Case { dave: DaveMode::Required, mode: TransportMode::AeadXChaCha20Poly1305Rtpsize },
             660,
@@ -171,7 +154,7 @@ async fn discordjs_tone_with_dave_xchacha() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discordjs_tone_without_dave() {
-    if peers_available() {
+    if discordjs_available() {
         run_case(&Case { dave: DaveMode::Off, mode: TransportMode::AeadAes256GcmRtpsize }, 523)
             .await;
     }

@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests of voxwire's media crates: `FFmpeg` detection, scratch
-//! directories, test tones from `FFmpeg`'s `lavfi` sine source, and tone analysis.
+//! Helpers shared by voxwire's integration tests: `FFmpeg` detection, scratch directories, test
+//! tones from `FFmpeg`'s `lavfi` sine source, tone analysis, resource counters, and where the
+//! third-party Discord clients of the interop tests live.
 //!
 //! A dev-dependency only. Helpers that generate media run the `ffmpeg` binary and panic when it
 //! fails: they are for tests, where a failure should stop the test with its reason.
@@ -171,4 +172,30 @@ pub fn settles(what: &str, want: usize, f: fn() -> usize) {
         assert!(Instant::now() < deadline, "{what}: {n} left, expected at most {want}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The workspace's `interop/` directory: the npm project of the third-party Discord clients
+/// (`@discordjs/voice`) that the interop tests run, installed at test time by `cargo xtask test`.
+#[must_use]
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop")
+}
+
+/// Whether `@discordjs/voice` is installed in [`interop_dir`]. On CI (`CI` set) its absence
+/// is a failure; elsewhere the caller skips, with a printed reason.
+///
+/// # Panics
+///
+/// On CI, when the packages are missing.
+#[must_use]
+pub fn discordjs_available() -> bool {
+    let installed = interop_dir().join("node_modules/@discordjs/voice/package.json").is_file();
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "interop/node_modules is missing: `cargo xtask test` installs it (npm ci in interop/)"
+        );
+        eprintln!("skipped: run `cargo xtask interop` to install @discordjs/voice");
+    }
+    installed
 }
