@@ -370,11 +370,12 @@ impl Hello {
 
     /// A Hello with a whole-millisecond interval.
     pub fn new(v: GatewayVersion, interval: Duration) -> Self {
-        Self {
-            v: Some(v),
-            heartbeat_interval: interval.as_secs_f64() * 1000.0,
-            extra: Extra::new(),
-        }
+        // Whole milliseconds and their fraction added separately: `as_secs_f64() * 1000.0`
+        // turns 1_027_676 ms into 1_027_675.999…, which would go on the wire as a fraction.
+        #[expect(clippy::cast_precision_loss, reason = "an interval in ms is far below 2^52")]
+        let ms = interval.as_millis() as f64;
+        let fraction = f64::from(interval.subsec_nanos() % 1_000_000) / 1e6;
+        Self { v: Some(v), heartbeat_interval: ms + fraction, extra: Extra::new() }
     }
 
     /// The interval, if it is within [`Hello::MIN_INTERVAL`]..=[`Hello::MAX_INTERVAL`].

@@ -466,3 +466,20 @@ fn snowflakes_accept_integers_and_speaking_accepts_booleans() {
     // Written back as the canonical string form.
     assert!(ClientMessage::Speaking(s).encode().unwrap().contains("\"user_id\":\"12\""));
 }
+
+/// Whole-millisecond intervals stay whole: `1_027_676 ms` once became `1027675.9999999999` on the
+/// wire, which a reader without exact float parsing turned into a different number.
+#[test]
+#[expect(clippy::float_cmp, reason = "exactly whole is the point")]
+fn whole_millisecond_intervals_are_written_whole() {
+    for ms in [100u64, 13_750, 41_250, 1_027_676, 3_600_000] {
+        let h = Hello::new(GatewayVersion(8), std::time::Duration::from_millis(ms));
+        #[expect(clippy::cast_precision_loss, reason = "small test values")]
+        let want = ms as f64;
+        assert_eq!(h.heartbeat_interval, want);
+        let text = ServerMessage::Hello(h.clone()).encode(None).unwrap();
+        assert!(text.contains(&format!("\"heartbeat_interval\":{ms}")), "{text}");
+        let back = ServerMessage::parse(&text).unwrap().message;
+        assert_eq!(back, ServerMessage::Hello(h));
+    }
+}
