@@ -33,7 +33,7 @@ use voxwire_jitter::{AudioJitterBuffer, AudioPacket, JitterBufferConfig, Playout
 use voxwire_rtp::demux::DatagramKind;
 use voxwire_rtp::discord::IpDiscovery;
 use voxwire_rtp::{PayloadType, RtpPacket, RtpPacketBuilder, RtpTimestamp, SeqNo, Ssrc};
-use voxwire_sinks::{Codec, MediaPacket, UserId};
+use voxwire_sinks::{MediaPacket, UserId};
 
 use crate::events::{CallStats, VoiceEvent};
 use crate::{ConnectionInfo, Error};
@@ -705,12 +705,12 @@ impl Call {
     }
 
     /// A sender report, when one is due (every [`REPORT_INTERVAL`] while sending), written into
-    /// `out` and encrypted: where to send it and its length. `wall` is the wall clock for the NTP
+    /// `out` and encrypted: where to send it and its length. `wall` reads the wall clock for the NTP
     /// timestamp, `now` the monotonic clock of the rest of the core.
     pub(crate) fn poll_report(
         &mut self,
         now: Instant,
-        wall: std::time::SystemTime,
+        wall: impl FnOnce() -> std::time::SystemTime,
         out: &mut [u8],
     ) -> Result<Option<(SocketAddr, usize)>, Error> {
         let (Some(to), true) = (self.server_udp, self.established) else { return Ok(None) };
@@ -735,7 +735,7 @@ impl Call {
         }
         let blocks = &blocks[..n];
         let len = if sending {
-            let since_1900 = wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+            let since_1900 = wall().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
                 + Duration::from_secs(NTP_UNIX_OFFSET);
             let ntp = (since_1900.as_secs() << 32)
                 | ((u64::from(since_1900.subsec_nanos()) << 32) / 1_000_000_000);
@@ -894,33 +894,19 @@ impl Call {
                 match stream.jitter.poll(now) {
                     Playout::Ready(f) => {
                         self.stats.frames_received += 1;
-                        self.out.push_back(Output::Media(MediaPacket {
-                            user_id,
-                            ssrc: f.ssrc,
-                            sequence: f.seq,
-                            timestamp: f.timestamp,
-                            received_at: f.arrival,
-                            codec: Codec::Opus,
-                            payload: Bytes::copy_from_slice(f.payload),
-                            pcm: None,
-                            lost: false,
-                            concealment: None,
-                        }));
+                        let p = MediaPacket::opus(
+                            f.ssrc,
+                            f.seq,
+                            f.timestamp,
+                            f.arrival,
+                            Bytes::copy_from_slice(f.payload),
+                        );
+                        self.out.push_back(Output::Media(MediaPacket { user_id, ..p }));
                     }
                     Playout::Lost(l) => {
                         self.stats.frames_lost += 1;
-                        self.out.push_back(Output::Media(MediaPacket {
-                            user_id,
-                            ssrc: l.ssrc,
-                            sequence: l.seq,
-                            timestamp: l.timestamp,
-                            received_at: l.deadline,
-                            codec: Codec::Opus,
-                            payload: Bytes::new(),
-                            pcm: None,
-                            lost: true,
-                            concealment: None,
-                        }));
+                        let p = MediaPacket::lost(l.ssrc, l.seq, l.timestamp, l.deadline);
+                        self.out.push_back(Output::Media(MediaPacket { user_id, ..p }));
                     }
                     Playout::Wait(t) => {
                         stream.wake = Some(t);

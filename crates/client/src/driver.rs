@@ -461,7 +461,7 @@ impl Driver {
             if conn.is_playing() {
                 None
             } else {
-                conn.call.poll_report(now, std::time::SystemTime::now(), &mut buf).ok().flatten()
+                conn.call.poll_report(now, std::time::SystemTime::now, &mut buf).ok().flatten()
             }
         };
         if let Some((to, n)) = report {

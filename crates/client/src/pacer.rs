@@ -363,7 +363,7 @@ impl Conn {
                 let _ = p.events.try_send(VoiceEvent::Error(format!("sending audio: {e}")));
             }
         }
-        if let Ok(Some((to, n))) = call.poll_report(started, SystemTime::now(), packet) {
+        if let Ok(Some((to, n))) = call.poll_report(started, SystemTime::now, packet) {
             send_datagram(socket, connected, &packet[..n], to);
         }
         p.record_send(started, started.elapsed());
