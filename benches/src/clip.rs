@@ -81,6 +81,11 @@ impl OpusClip {
         total as f64 / self.packets.len() as f64
     }
 
+    /// Mean packet size in whole bytes, rounded down.
+    pub fn mean_len_bytes(&self) -> usize {
+        self.packets.iter().map(Bytes::len).sum::<usize>() / self.packets.len().max(1)
+    }
+
     /// A source playing the clip in a loop for `frames` frames (Opus pass-through: no encoder
     /// runs). It holds a reference to the shared packets, not a copy.
     pub fn looping(&self, frames: usize) -> impl MediaSource + 'static {

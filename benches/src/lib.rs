@@ -42,6 +42,7 @@
 )]
 
 pub mod clip;
+pub mod floor;
 pub mod procfs;
 pub mod report;
 

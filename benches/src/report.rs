@@ -90,6 +90,10 @@ pub struct Round {
     pub underruns: u64,
     /// Mean Opus packet size played, bytes.
     pub opus_bytes: f64,
+    /// The floor: windows of N bare `send`s per tick of a datagram of the same size, on N
+    /// sockets, to the same server, after the clients left (see [`crate::floor`]).
+    #[serde(default)]
+    pub floor: Vec<Window>,
 }
 
 impl Round {
@@ -125,6 +129,17 @@ impl Round {
         let user: u64 = self.windows.iter().map(|w| w.user_ticks).sum();
         let system: u64 = self.windows.iter().map(|w| w.system_ticks).sum();
         Window { user_ticks: user, system_ticks: system, ..Window::default() }.system_share()
+    }
+
+    /// Median CPU microseconds per bare send in the floor windows.
+    pub fn floor_us_per_send(&self) -> Option<f64> {
+        median(&self.floor.iter().filter_map(Window::cpu_us_per_packet).collect::<Vec<_>>())
+    }
+
+    /// What a client costs over the bare send of its datagram: median CPU per client per tick
+    /// minus [`Self::floor_us_per_send`].
+    pub fn above_floor_us(&self) -> Option<f64> {
+        Some(self.cpu_us_per_client_tick()? - self.floor_us_per_send()?)
     }
 
     /// Idle CPU microseconds per client per tick (connected, not playing).
@@ -251,8 +266,49 @@ pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
             verdict(kb.is_some_and(|k| k < TARGET_KB)),
         );
     }
+    floor_section(&mut s, rounds);
     let _ = writeln!(s, "\nCommand: `{}`", env.command);
     s
+}
+
+/// The floor table, when the rounds measured one.
+fn floor_section(s: &mut String, rounds: &[Round]) {
+    if rounds.iter().all(|r| r.floor.is_empty()) {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## The floor: bare sends\n\nAfter the clients leave, the same process sends N \
+         datagrams of the clients' mean size ({} bytes) per 20 ms tick, one on each of N \
+         UDP sockets connected to the same server, from one thread that does nothing else \
+         (`voxwire_benches::floor`). Its CPU time per datagram is what one `send` costs here, \
+         the kernel's loopback delivery to the server's socket included: no client that \
+         sends its own datagram on its own socket can cost less on this machine. \
+         The last column is what a voxwire client costs over it.\n",
+        rounds.first().map_or_else(
+            || "–".into(),
+            |r| format!("{:.0}", r.opus_bytes + crate::floor::WIRE_OVERHEAD as f64)
+        ),
+    );
+    let _ = writeln!(
+        s,
+        "| clients | voxwire µs / client / tick | bare send µs / datagram | datagrams / tick | \
+         voxwire above the floor µs |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|");
+    for r in rounds.iter().filter(|r| !r.floor.is_empty()) {
+        let per_tick =
+            median(&r.floor.iter().map(|w| w.packets_per_tick(r.clients)).collect::<Vec<_>>());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            r.clients,
+            opt(r.cpu_us_per_client_tick(), 2),
+            opt(r.floor_us_per_send(), 2),
+            opt(per_tick, 3),
+            opt(r.above_floor_us(), 2),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -289,6 +345,7 @@ mod tests {
             late_ticks: 0,
             underruns: 0,
             opus_bytes: 160.0,
+            floor: vec![window(0.002, 1000, 9_000), window(0.0025, 1000, 9_000)],
         }
     }
 
@@ -306,6 +363,11 @@ mod tests {
         assert!((r.kb_per_client_idle() - 50.0).abs() < 1e-9);
         assert!((r.kb_per_client_playing().unwrap() - 110.0).abs() < 1e-9);
         assert!((r.rss_kb_per_client_playing().unwrap() - 210.0).abs() < 1e-9);
+        // Bare sends: 2 and 2.5 ms over 1000 datagrams, median 2.25 µs; 3 - 2.25 above it.
+        assert!((r.floor_us_per_send().unwrap() - 2.25).abs() < 1e-9);
+        assert!((r.above_floor_us().unwrap() - 0.75).abs() < 1e-9);
+        let none = Round { floor: Vec::new(), ..round() };
+        assert_eq!((none.floor_us_per_send(), none.above_floor_us()), (None, None));
     }
 
     #[test]
@@ -317,6 +379,10 @@ mod tests {
         assert!(row.contains("| 110.0 | 210.0 |"), "{row}");
         // 3 µs meets the CPU target, 110 KB misses the memory one.
         assert!(row.ends_with("| yes | **no** |"), "{row}");
+        let floor = md.lines().filter(|l| l.starts_with("| 10 |")).nth(1).expect("floor row");
+        assert_eq!(floor, "| 10 | 3.00 | 2.25 | 1.000 | 0.75 |");
+        let without = markdown(&env, &[Round { floor: Vec::new(), ..round() }]);
+        assert!(!without.contains("bare send"), "{without}");
     }
 
     #[test]

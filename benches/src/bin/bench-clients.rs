@@ -26,6 +26,7 @@ use voxwire::{
     ConnectionInfo, PlayOptions, Playing, Transport, VoiceConfig, VoiceConnection, VoiceEvent,
 };
 use voxwire_benches::clip::OpusClip;
+use voxwire_benches::floor::{RawSenders, WIRE_OVERHEAD};
 use voxwire_benches::procfs;
 use voxwire_benches::report::{self, Environment, Round, Window};
 use voxwire_server::{DaveMode, JoinInfo, Server, ServerConfig};
@@ -188,6 +189,8 @@ struct Results {
 #[derive(Serialize, Deserialize)]
 struct ServerHello {
     ca_pem: String,
+    /// The server's UDP address, for the raw-send floor.
+    udp: std::net::SocketAddr,
     joins: Vec<JoinInfo>,
 }
 
@@ -240,8 +243,8 @@ fn server(args: &[String]) -> Result<(), String> {
                 server.join(1_000 + i, 2_000 + i, 10_000 + i).await.map_err(|e| e.to_string())?,
             );
         }
-        let hello =
-            serde_json::to_string(&ServerHello { ca_pem, joins }).map_err(|e| e.to_string())?;
+        let hello = serde_json::to_string(&ServerHello { ca_pem, udp: server.udp_addr(), joins })
+            .map_err(|e| e.to_string())?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{hello}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
@@ -371,6 +374,22 @@ async fn packets_sent(conns: &[VoiceConnection]) -> Result<Vec<u64>, String> {
 async fn measure(conns: &mut [VoiceConnection], secs: f64) -> Result<Window, String> {
     drain_events(conns);
     let p0: u64 = packets_sent(conns).await?.iter().sum();
+    let mut w = cpu_window(secs).await;
+    let p1: u64 = packets_sent(conns).await?.iter().sum();
+    w.packets = p1.saturating_sub(p0);
+    Ok(w)
+}
+
+/// Measures one window of the raw senders.
+async fn measure_raw(senders: &RawSenders, secs: f64) -> Window {
+    let p0 = senders.sent();
+    let mut w = cpu_window(secs).await;
+    w.packets = senders.sent().saturating_sub(p0);
+    w
+}
+
+/// The process's CPU time and memory over `secs` (no packet count).
+async fn cpu_window(secs: f64) -> Window {
     let s0 = procfs::stat_times().unwrap_or_default();
     let c0 = procfs::process_cpu();
     let t0 = Instant::now();
@@ -378,17 +397,16 @@ async fn measure(conns: &mut [VoiceConnection], secs: f64) -> Result<Window, Str
     let c1 = procfs::process_cpu();
     let wall = t0.elapsed();
     let s1 = procfs::stat_times().unwrap_or_default();
-    let p1: u64 = packets_sent(conns).await?.iter().sum();
     let d = s1.since(&s0);
-    Ok(Window {
+    Window {
         wall_secs: wall.as_secs_f64(),
         cpu_secs: c1.saturating_sub(c0).as_secs_f64(),
         user_ticks: d.user_ticks,
         system_ticks: d.system_ticks,
-        packets: p1.saturating_sub(p0),
+        packets: 0,
         rss_kb: procfs::rss_kb().unwrap_or(0),
         rss_anon_kb: procfs::rss_anon_kb().unwrap_or(0),
-    })
+    }
 }
 
 fn run_round(o: &Options) -> Result<Round, String> {
@@ -452,6 +470,19 @@ fn run_round(o: &Options) -> Result<Round, String> {
         for c in conns {
             c.disconnect().await;
         }
+
+        // The floor: the same number of bare sends of the same size, on the same grid, to the
+        // same server, with no client around them.
+        let datagram = clip.mean_len_bytes() + WIRE_OVERHEAD;
+        let senders = RawSenders::start(n, hello.udp, datagram)
+            .map_err(|e| format!("starting the raw senders: {e}"))?;
+        tokio::time::sleep(Duration::from_secs_f64(o.warmup_secs)).await;
+        let mut floor = Vec::with_capacity(o.windows);
+        for _ in 0..o.windows {
+            floor.push(measure_raw(&senders, o.window_secs).await);
+        }
+        drop(senders);
+
         Ok(Round {
             clients: n,
             connect_secs,
@@ -464,6 +495,7 @@ fn run_round(o: &Options) -> Result<Round, String> {
             late_ticks,
             underruns,
             opus_bytes: clip.mean_len(),
+            floor,
         })
     })
 }
