@@ -4,6 +4,7 @@
 mod bench_clients;
 mod bench_ffmpeg;
 mod bench_jitter;
+mod ffmpeg_minimal;
 mod setup;
 mod util;
 
@@ -22,6 +23,7 @@ cargo xtask <task> [args]
                              io-free check, cargo-deny (when installed), short fuzz runs (when possible)
   fuzz TARGET [--seconds N]  run one fuzz target under cargo-fuzz (needs a nightly toolchain)
   fuzz-list                  list the fuzz targets
+  ffmpeg-minimal             build a small static FFmpeg for voxwire-ffmpeg into target/ffmpeg-minimal
   bench [NAME]               benchmarks; NAME is one of: clients (the default) [--clients 1,10,50,100]
                              [--windows N] [--window-secs S] (CPU and memory per playing client),
                              criterion (all criterion benches)
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz(rest),
         "fuzz-list" => fuzz_list(),
         "bench" => bench(rest),
+        "ffmpeg-minimal" => ffmpeg_minimal::run(),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

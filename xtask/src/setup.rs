@@ -124,6 +124,35 @@ pub(crate) fn run(needs: Needs) -> Result<(), Fail> {
     ))
 }
 
+/// Installs the apt packages of whichever `(program, packages)` pairs are not on PATH (build
+/// tools some tasks need beyond [`run`]'s), or says what to run.
+pub(crate) fn ensure_tools(tools: &[(&str, &[&str])]) -> Result<(), Fail> {
+    let missing: Vec<&(&str, &[&str])> = tools.iter().filter(|(p, _)| !have(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let pkgs: Vec<&str> = missing.iter().flat_map(|(_, pkgs)| pkgs.iter().copied()).collect();
+    let progs: Vec<&str> = missing.iter().map(|(p, _)| *p).collect();
+    println!("xtask setup: missing {}", progs.join(", "));
+    if !have("apt-get") {
+        return Err(Fail::new(format!(
+            "setup: install {} with your system's package manager and run the command again",
+            progs.join(", ")
+        )));
+    }
+    if is_root() {
+        apt_install(&pkgs, false)?;
+    } else if can_sudo() {
+        apt_install(&pkgs, true)?;
+    } else {
+        return Err(cannot_install(&format!("sudo apt-get install -y {}", pkgs.join(" "))));
+    }
+    match tools.iter().find(|(p, _)| !have(p)) {
+        Some((p, _)) => Err(Fail::new(format!("setup: {p} is still missing after installing"))),
+        None => Ok(()),
+    }
+}
+
 fn apt_install(pkgs: &[&str], sudo: bool) -> Result<(), Fail> {
     let apt = |args: &[&str]| {
         let mut c = if sudo { Cmd::new("sudo").arg("apt-get") } else { Cmd::new("apt-get") };

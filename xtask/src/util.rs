@@ -37,26 +37,28 @@ pub(crate) fn have(prog: &str) -> bool {
 
 /// A command to run from the workspace root, echoed before it runs.
 pub(crate) struct Cmd {
-    cmd: Command,
+    command: Command,
     quiet: bool,
+    /// Keep the output, and show its end only if the command fails.
+    captured: bool,
 }
 
 impl Cmd {
     pub(crate) fn new(prog: &str) -> Self {
         let mut cmd = Command::new(prog);
         cmd.current_dir(root());
-        Self { cmd, quiet: false }
+        Self { command: cmd, quiet: false, captured: false }
     }
 
     pub(crate) fn cargo(args: &[&str]) -> Self {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut c = Self::new(&cargo);
-        c.cmd.args(args);
+        c.command.args(args);
         c
     }
 
     pub(crate) fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
-        self.cmd.arg(a);
+        self.command.arg(a);
         self
     }
 
@@ -65,25 +67,38 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.cmd.args(args);
+        self.command.args(args);
         self
     }
 
     pub(crate) fn env(mut self, k: &str, v: &str) -> Self {
-        self.cmd.env(k, v);
+        self.command.env(k, v);
+        self
+    }
+
+    /// Runs in `dir` instead of the workspace root.
+    pub(crate) fn in_dir(mut self, dir: impl AsRef<std::path::Path>) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
+    /// Echo the command, keep its output, and print the end of it only if the command fails
+    /// (for long builds whose log only matters then).
+    pub(crate) fn quiet_unless_failed(mut self) -> Self {
+        self.captured = true;
         self
     }
 
     /// Do not echo, and discard output.
     pub(crate) fn quiet(mut self) -> Self {
         self.quiet = true;
-        self.cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        self.command.stdout(Stdio::null()).stderr(Stdio::null());
         self
     }
 
     fn describe(&self) -> String {
-        let mut s = self.cmd.get_program().to_string_lossy().into_owned();
-        for a in self.cmd.get_args() {
+        let mut s = self.command.get_program().to_string_lossy().into_owned();
+        for a in self.command.get_args() {
             s.push(' ');
             s.push_str(&a.to_string_lossy());
         }
@@ -95,8 +110,24 @@ impl Cmd {
         if !self.quiet {
             println!("$ {what}");
         }
+        if self.captured {
+            let out = self
+                .command
+                .output()
+                .map_err(|e| Fail::new(format!("cannot run `{what}`: {e}")))?;
+            if out.status.success() {
+                return Ok(());
+            }
+            let log = [out.stdout, out.stderr].concat();
+            let log = String::from_utf8_lossy(&log);
+            let lines: Vec<&str> = log.lines().collect();
+            for l in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("  {l}");
+            }
+            return Err(Fail::new(format!("`{what}` failed ({})", out.status)));
+        }
         let status =
-            self.cmd.status().map_err(|e| Fail::new(format!("cannot run `{what}`: {e}")))?;
+            self.command.status().map_err(|e| Fail::new(format!("cannot run `{what}`: {e}")))?;
         if status.success() {
             Ok(())
         } else {
@@ -108,7 +139,7 @@ impl Cmd {
     pub(crate) fn output(mut self) -> Result<String, Fail> {
         let what = self.describe();
         let out = self
-            .cmd
+            .command
             .stderr(Stdio::inherit())
             .output()
             .map_err(|e| Fail::new(format!("cannot run `{what}`: {e}")))?;

@@ -254,7 +254,9 @@ async fn run(command: Command) -> Result<(), String> {
             let (info, config) = conn.connect_parts()?;
             let source = voxwire_sources::ffmpeg::FfmpegOpusSource::from_probe(
                 input_of(&input),
-                &voxwire_sources::ffmpeg::FfmpegSourceConfig::new().bitrate(bitrate * 1000),
+                &voxwire_sources::ffmpeg::FfmpegSourceConfig::new()
+                    .bitrate(bitrate * 1000)
+                    .tools(voxwire_ffmpeg::ToolsConfig::from_env()),
             )
             .map_err(|e| e.to_string())?;
             let voice = VoiceConnection::connect(info, config).await.map_err(|e| e.to_string())?;
@@ -291,7 +293,7 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Probe { input } => {
             let info =
-                voxwire_ffmpeg::probe(&voxwire_ffmpeg::ToolsConfig::default(), input_of(&input))
+                voxwire_ffmpeg::probe(&voxwire_ffmpeg::ToolsConfig::from_env(), input_of(&input))
                     .map_err(|e| e.to_string())?;
             println!("{info:#?}");
             Ok(())

@@ -67,7 +67,8 @@ impl Speaker {
             }
             Sound::File(path) => voxwire_sources::ffmpeg::FfmpegOpusSource::from_probe(
                 path.as_path(),
-                &voxwire_sources::ffmpeg::FfmpegSourceConfig::new(),
+                &voxwire_sources::ffmpeg::FfmpegSourceConfig::new()
+                    .tools(voxwire_ffmpeg::ToolsConfig::from_env()),
             )
             .map(|s| Box::new(s) as Box<dyn MediaSource>)
             .map_err(|e| e.to_string()),

@@ -76,6 +76,10 @@
 //!   Debian FFmpeg 5.1 process costs about 50 MB (40 MB of library pages that further FFmpeg
 //!   processes share, 10 MB of relocations and heap of its own), so the number alive at once,
 //!   not the number of players, sets the memory.
+//! - The `FFmpeg` to run is a setting ([`ToolsConfig`], or `VOXWIRE_FFMPEG` through
+//!   [`ToolsConfig::from_env`]). `cargo xtask ffmpeg-minimal` builds a static one with only
+//!   what these jobs use: 5 MB per process instead of 50, and no start-up cost. The README
+//!   measures both.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

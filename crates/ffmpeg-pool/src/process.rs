@@ -43,6 +43,35 @@ impl ToolsConfig {
         Self::default()
     }
 
+    /// The executables named by the environment: `VOXWIRE_FFMPEG` and `VOXWIRE_FFPROBE` when
+    /// set (the `ffprobe` next to `VOXWIRE_FFMPEG` when only that is set and one is there),
+    /// otherwise `ffmpeg` and `ffprobe` on `PATH`. A way to point a whole program at another
+    /// build, such as the small static one `cargo xtask ffmpeg-minimal` makes (see the README).
+    ///
+    /// ```
+    /// let tools = voxwire_ffmpeg::ToolsConfig::from_env();
+    /// assert!(!tools.ffmpeg_path().as_os_str().is_empty());
+    /// ```
+    pub fn from_env() -> Self {
+        Self::from_vars(|k| std::env::var_os(k))
+    }
+
+    fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Self {
+        let nonempty = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let mut tools = Self::default();
+        if let Some(ffmpeg) = nonempty("VOXWIRE_FFMPEG") {
+            let sibling = ffmpeg.with_file_name("ffprobe");
+            if ffmpeg.parent().is_some_and(|d| !d.as_os_str().is_empty()) && sibling.is_file() {
+                tools.ffprobe = sibling;
+            }
+            tools.ffmpeg = ffmpeg;
+        }
+        if let Some(ffprobe) = nonempty("VOXWIRE_FFPROBE") {
+            tools.ffprobe = ffprobe;
+        }
+        tools
+    }
+
     /// Uses this `ffmpeg` executable.
     #[must_use]
     pub fn ffmpeg(mut self, path: impl Into<PathBuf>) -> Self {
@@ -268,6 +297,38 @@ impl Drop for Supervised {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
+
+    #[test]
+    fn tools_from_the_environment() {
+        let none = ToolsConfig::from_vars(|_| None);
+        assert_eq!(none, ToolsConfig::default());
+        let empty = ToolsConfig::from_vars(|_| Some(OsString::new()));
+        assert_eq!(empty, ToolsConfig::default());
+
+        // Only ffmpeg given, with no ffprobe beside it: ffprobe stays on PATH.
+        let only = ToolsConfig::from_vars(|k| {
+            (k == "VOXWIRE_FFMPEG").then(|| OsString::from("/nonexistent/voxwire/ffmpeg"))
+        });
+        assert_eq!(only.ffmpeg_path(), Path::new("/nonexistent/voxwire/ffmpeg"));
+        assert_eq!(only.ffprobe_path(), Path::new("ffprobe"));
+
+        // An ffprobe next to the given ffmpeg is picked up; VOXWIRE_FFPROBE wins over it.
+        let dir = std::env::temp_dir().join(format!("voxwire-tools-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ffprobe"), b"").unwrap();
+        let ffmpeg = dir.join("ffmpeg").into_os_string();
+        let sibling = ToolsConfig::from_vars(|k| (k == "VOXWIRE_FFMPEG").then(|| ffmpeg.clone()));
+        assert_eq!(sibling.ffprobe_path(), dir.join("ffprobe"));
+        let both = ToolsConfig::from_vars(|k| match k {
+            "VOXWIRE_FFMPEG" => Some(ffmpeg.clone()),
+            "VOXWIRE_FFPROBE" => Some(OsString::from("/opt/probe")),
+            _ => None,
+        });
+        assert_eq!(both.ffprobe_path(), Path::new("/opt/probe"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
 
     #[test]
