@@ -7,6 +7,10 @@
 //! a few decoders, demuxers, the resampler and libopus: built with only those, statically, one
 //! process is about 5 MB and starts in under a millisecond. See voxwire-ffmpeg's README.
 //!
+//! The source tarball and finished builds are kept in `~/.cache/voxwire` (or
+//! `$XDG_CACHE_HOME/voxwire`), so that another checkout of the same settings copies the build
+//! instead of compiling it; `cargo xtask test` builds it for voxwire-ffmpeg's tests.
+//!
 //! The source is the release Debian 12 ships (its upstream tarball from the Debian archive,
 //! checked against a pinned SHA-256); libopus is the system's static library (`libopus-dev`).
 //! The build is LGPL 2.1 or later (no GPL or non-free parts are enabled).
@@ -65,6 +69,42 @@ fn dir() -> PathBuf {
     root().join("target/ffmpeg-minimal")
 }
 
+/// A per-user cache (`$XDG_CACHE_HOME/voxwire` or `~/.cache/voxwire`) that keeps the source
+/// tarball and finished builds across checkouts (CI builds a clean clone), keyed by the stamp.
+fn cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("voxwire"))
+}
+
+/// FNV-1a of the stamp: names a cached build.
+fn stamp_key() -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in stamp().bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("ffmpeg-minimal-{h:016x}")
+}
+
+/// Copies `ffmpeg`, `ffprobe` and the stamp from one build directory to another.
+fn copy_build(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to.join("bin"))?;
+    for prog in ["bin/ffmpeg", "bin/ffprobe", "stamp"] {
+        fs::copy(from.join(prog), to.join(prog))?;
+    }
+    Ok(())
+}
+
+/// Whether `dir` holds a working build with the current settings.
+fn valid(dir: &Path) -> bool {
+    let ffmpeg = dir.join("bin/ffmpeg");
+    dir.join("bin/ffprobe").is_file()
+        && fs::read_to_string(dir.join("stamp")).is_ok_and(|s| s == stamp())
+        && Cmd::new(&ffmpeg.to_string_lossy()).arg("-version").quiet().run().is_ok()
+}
+
 /// The built `ffmpeg`.
 pub(crate) fn ffmpeg() -> PathBuf {
     dir().join("bin/ffmpeg")
@@ -92,10 +132,13 @@ pub(crate) fn run() -> Result<(), Fail> {
 pub(crate) fn ensure() -> Result<PathBuf, Fail> {
     let dir = dir();
     let stamp_file = dir.join("stamp");
-    if ffmpeg().is_file()
-        && fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp())
-        && Cmd::new(&ffmpeg().to_string_lossy()).arg("-version").quiet().run().is_ok()
-    {
+    if valid(&dir) {
+        return Ok(ffmpeg());
+    }
+    let cached = cache().map(|c| c.join(stamp_key()));
+    if let Some(c) = cached.as_deref().filter(|c| valid(c)) {
+        println!("xtask ffmpeg-minimal: taking the build from {}", c.display());
+        copy_build(c, &dir).map_err(|e| Fail::new(format!("copying the cached build: {e}")))?;
         return Ok(ffmpeg());
     }
     setup::run(setup::Needs::Runtime)?;
@@ -117,7 +160,8 @@ pub(crate) fn ensure() -> Result<PathBuf, Fail> {
 
     let src = dir.join("src");
     fs::create_dir_all(&src).map_err(|e| Fail::new(format!("{}: {e}", src.display())))?;
-    let tarball = src.join(format!("ffmpeg_{VERSION}.orig.tar.xz"));
+    let downloads = cache().filter(|c| fs::create_dir_all(c).is_ok()).unwrap_or(src.clone());
+    let tarball = downloads.join(format!("ffmpeg_{VERSION}.orig.tar.xz"));
     if !tarball.is_file() || sha256(&tarball)? != SHA256 {
         download(&tarball)?;
     }
@@ -152,6 +196,11 @@ pub(crate) fn ensure() -> Result<PathBuf, Fail> {
     }
     let _ = fs::remove_dir_all(&tree);
     fs::write(&stamp_file, stamp()).map_err(|e| Fail::new(format!("writing the stamp: {e}")))?;
+    if let Some(c) = cached
+        && let Err(e) = copy_build(&dir, &c)
+    {
+        println!("xtask ffmpeg-minimal: could not cache the build in {}: {e}", c.display());
+    }
     Ok(ffmpeg())
 }
 

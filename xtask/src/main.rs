@@ -101,12 +101,20 @@ fn interop() -> Result<(), Fail> {
 }
 
 fn run_tests() -> Result<(), Fail> {
+    // voxwire-ffmpeg's tests run the pool with the minimal build too.
+    let minimal = ffmpeg_minimal::ensure()?;
+    let minimal = minimal.to_string_lossy();
+    let var = "VOXWIRE_TEST_FFMPEG_MINIMAL";
     if util::have("cargo-nextest") {
         let profile = if std::env::var_os("CI").is_some() { "ci" } else { "default" };
-        Cmd::cargo(&["nextest", "run", "--workspace", "--profile", profile]).run()?;
+        Cmd::cargo(&["nextest", "run", "--workspace", "--profile", profile])
+            .env(var, &minimal)
+            .run()?;
     } else {
         println!("xtask: cargo-nextest not found, using cargo test");
-        Cmd::cargo(&["test", "--workspace", "--lib", "--bins", "--tests"]).run()?;
+        Cmd::cargo(&["test", "--workspace", "--lib", "--bins", "--tests"])
+            .env(var, &minimal)
+            .run()?;
     }
     // nextest does not run doctests.
     Cmd::cargo(&["test", "--workspace", "--doc"]).run()
