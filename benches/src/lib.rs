@@ -9,11 +9,13 @@
 //! - the `bench-clients` binary (`cargo xtask bench clients`): N real voxwire clients in one
 //!   process, each in its own DAVE call on a local voxwire server that runs in a process of its
 //!   own, all playing Opus pass-through. It reports process CPU time per client per 20 ms tick
-//!   and resident memory per client, idle and playing, as a markdown table.
+//!   and resident memory per client, idle and playing, as a markdown table, and beside it the
+//!   cost of a bare `send` of the same datagrams on the same machine ([`floor`]).
 //!
 //! This library holds what the binary measures with and how it reports, so that it is unit
 //! tested: readers of `/proc/self` ([`procfs`]), the shared Opus clip played by every client
-//! ([`clip`]), and the per-round results and their table ([`report`]).
+//! ([`clip`]), the raw senders of the floor measurement ([`floor`]), and the per-round results
+//! and their table ([`report`]).
 //!
 //! # Measuring
 //!

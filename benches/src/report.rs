@@ -12,8 +12,6 @@ pub const TICK_SECS: f64 = 0.020;
 pub const TARGET_CPU_US: f64 = 4.0;
 /// The per-client memory target while playing, KiB.
 pub const TARGET_KB: f64 = 100.0;
-/// Fewest `USER_HZ` ticks (10 ms each) for which the user/kernel split is reported.
-pub const MIN_SHARE_TICKS: u64 = 20;
 
 /// The process's counters over one measurement window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -22,7 +20,10 @@ pub struct Window {
     pub wall_secs: f64,
     /// Process CPU time (all threads, user + system) spent in it.
     pub cpu_secs: f64,
-    /// User-mode `USER_HZ` ticks from `/proc/self/stat` (10 ms resolution).
+    /// User-mode `USER_HZ` ticks from `/proc/self/stat` (10 ms resolution). Kept in the JSON
+    /// only: the kernel samples these at its timer tick, which here locks in phase with the
+    /// 20 ms send grid, so the user/kernel split they give swings from 10 % to 100 % kernel
+    /// between identical runs. `perf` gives the split (see the README).
     pub user_ticks: u64,
     /// Kernel-mode `USER_HZ` ticks from `/proc/self/stat`.
     pub system_ticks: u64,
@@ -54,13 +55,6 @@ impl Window {
     /// Packets sent per client tick: 1.0 when every client sent on every tick.
     pub fn packets_per_tick(&self, clients: usize) -> f64 {
         self.packets as f64 / self.client_ticks(clients).max(f64::MIN_POSITIVE)
-    }
-
-    /// The kernel's share of the CPU time (`None` under [`MIN_SHARE_TICKS`], where the 10 ms
-    /// resolution of `/proc/self/stat` makes it meaningless).
-    pub fn system_share(&self) -> Option<f64> {
-        let total = self.user_ticks + self.system_ticks;
-        (total >= MIN_SHARE_TICKS).then(|| self.system_ticks as f64 / total as f64)
     }
 }
 
@@ -122,13 +116,6 @@ impl Round {
     /// Median packets per client tick.
     pub fn packets_per_tick(&self) -> Option<f64> {
         median(&self.per_window(|w| Some(w.packets_per_tick(self.clients))))
-    }
-
-    /// The kernel's share of the playback CPU time, over all windows together.
-    pub fn system_share(&self) -> Option<f64> {
-        let user: u64 = self.windows.iter().map(|w| w.user_ticks).sum();
-        let system: u64 = self.windows.iter().map(|w| w.system_ticks).sum();
-        Window { user_ticks: user, system_ticks: system, ..Window::default() }.system_share()
     }
 
     /// Median CPU microseconds per bare send in the floor windows.
@@ -209,8 +196,7 @@ pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
          ticks; memory is the growth of anonymous resident memory (`RssAnon`: heap and stacks) \
          over the baseline before the first connection, divided by N. VmRSS growth is shown \
          beside it: it also counts the program's code pages that connecting and playing touch \
-         for the first time, a one-off per process that N divides. The kernel share comes from /proc/self/stat (10 ms resolution: coarse for small \
-         N). Late ticks are playback ticks that fired over 5 ms late, summed over clients.\n",
+         for the first time, a one-off per process that N divides. Late ticks are playback ticks that fired over 5 ms late, summed over clients.\n",
         rounds.first().map_or_else(|| "–".into(), |r| format!("{:.0}", r.opus_bytes)),
         env.windows,
         env.window_secs,
@@ -234,12 +220,11 @@ pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
     );
     let _ = writeln!(
         s,
-        "| clients | CPU µs / client / tick | µs / packet | packets / tick | kernel share | \
+        "| clients | CPU µs / client / tick | µs / packet | packets / tick | \
          idle µs / client / tick | KB / client idle | KB / client playing | VmRSS KB / client \
          playing | threads | late ticks | connect s | CPU target | memory target |"
     );
-    let _ =
-        writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|");
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|");
     for r in rounds {
         let cpu = r.cpu_us_per_client_tick();
         let range =
@@ -247,13 +232,12 @@ pub fn markdown(env: &Environment, rounds: &[Round]) -> String {
         let kb = r.kb_per_client_playing();
         let _ = writeln!(
             s,
-            "| {} | {}{} | {} | {} | {} | {:.2} | {:.1} | {} | {} | {} → {} | {} | {:.1} | {} | {} |",
+            "| {} | {}{} | {} | {} | {:.2} | {:.1} | {} | {} | {} → {} | {} | {:.1} | {} | {} |",
             r.clients,
             opt(cpu, 2),
             range,
             opt(r.cpu_us_per_packet(), 2),
             opt(r.packets_per_tick(), 3),
-            r.system_share().map_or_else(|| "–".into(), |x| format!("{:.0} %", x * 100.0)),
             r.idle_cpu_us_per_client_tick(),
             r.kb_per_client_idle(),
             opt(kb, 1),
@@ -357,9 +341,6 @@ mod tests {
         assert_eq!(r.cpu_us_range(), Some((2.0, 4.0)));
         assert!((r.cpu_us_per_packet().unwrap() - 3.0).abs() < 1e-9);
         assert!((r.packets_per_tick().unwrap() - 1.0).abs() < 1e-9);
-        assert!((r.system_share().unwrap() - 0.25).abs() < 1e-9);
-        let coarse = Window { user_ticks: 3, system_ticks: 1, ..Window::default() };
-        assert_eq!(coarse.system_share(), None);
         assert!((r.kb_per_client_idle() - 50.0).abs() < 1e-9);
         assert!((r.kb_per_client_playing().unwrap() - 110.0).abs() < 1e-9);
         assert!((r.rss_kb_per_client_playing().unwrap() - 210.0).abs() < 1e-9);
