@@ -197,15 +197,25 @@ fn memory(pid: &str) -> (u64, u64, u64) {
     )
 }
 
-/// FFmpeg processes on the machine that are not ours: they share library pages with our
-/// children and so lower our PSS.
+/// FFmpeg processes on the machine that are not ours (not children of this process, whether or
+/// not the pool has listed them yet): they share library pages with our children and so lower
+/// our PSS.
 fn foreign_ffmpeg(ours: &[u32]) -> usize {
+    let me = std::process::id();
     let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
     dir.filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
         .filter(|pid| !ours.contains(pid))
         .filter(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "ffmpeg")
+        })
+        .filter(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let ppid = status
+                .lines()
+                .find_map(|l| l.strip_prefix("PPid:"))
+                .and_then(|v| v.trim().parse::<u32>().ok());
+            ppid != Some(me)
         })
         .count()
 }
