@@ -773,6 +773,13 @@ impl Hub {
     }
 
     fn drain_dave(&mut self, key: ChannelKey, now: Instant) {
+        // The external sender's events (commits, transitions, recoveries) are for the log; left
+        // in its queue they would pile up for as long as the call lasts.
+        if let Some(ext) = self.channels.get_mut(&key).and_then(|c| c.dave.as_mut()) {
+            while let Some(ev) = ext.poll_event() {
+                tracing::debug!(guild = key.0, channel = key.1, "DAVE: {ev:?}");
+            }
+        }
         while let Some(t) = self
             .channels
             .get_mut(&key)
