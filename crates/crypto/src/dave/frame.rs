@@ -160,7 +160,7 @@ impl FrameEncryptor {
         if self.cipher.as_ref().is_none_or(|(g, _)| *g != generation) {
             let ratchet = self.ratchet.as_mut().ok_or(Error::DaveNotReady)?;
             let key = ratchet.key(generation).ok_or(Error::DaveGenerationExpired { generation })?;
-            self.cipher = Some((generation, FrameCipher::new(&key)));
+            self.cipher = Some((generation, FrameCipher::new_sealing(&key)));
         }
         match &self.cipher {
             Some((_, c)) => Ok(c),
