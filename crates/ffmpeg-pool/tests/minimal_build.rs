@@ -109,10 +109,8 @@ fn an_input_it_cannot_read_is_an_error_with_ffmpeg_message() {
     let bad = dir.path("not-audio.mp3");
     std::fs::write(&bad, vec![0x5au8; 64 * 1024]).unwrap();
     let pool = pool(tools);
-    let result: Result<Vec<_>, _> = pool
-        .play(Input::File(bad), &OpusConfig::new(), Priority::Playback)
-        .unwrap()
-        .collect();
+    let result: Result<Vec<_>, _> =
+        pool.play(Input::File(bad), &OpusConfig::new(), Priority::Playback).unwrap().collect();
     let err = result.expect_err("garbage is not audio");
     // A cached encode reports its error to every reader of it, shared.
     let inner = match &err {

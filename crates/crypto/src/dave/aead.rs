@@ -208,8 +208,7 @@ impl FrameCipher {
         {
             let nonce = ring::aead::Nonce::assume_unique_for_key(*iv);
             // Sealing only fails for inputs over GCM's 64 GiB limit: those take the other path.
-            if let Ok(tag) = key.seal_in_place_separate_tag(nonce, ring::aead::Aad::empty(), buf)
-            {
+            if let Ok(tag) = key.seal_in_place_separate_tag(nonce, ring::aead::Aad::empty(), buf) {
                 let mut t = [0u8; TAG_LEN];
                 t.copy_from_slice(&tag.as_ref()[..TAG_LEN]);
                 return t;
