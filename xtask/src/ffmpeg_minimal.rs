@@ -25,10 +25,10 @@ use crate::util::{Cmd, Fail, have, root};
 const VERSION: &str = "5.1.9";
 /// SHA-256 of `ffmpeg_5.1.9.orig.tar.xz`.
 const SHA256: &str = "d9b593bb2ba93d4b50f74177e0cdcd41747e708596367deed0c30348a71dd176";
-/// Where the Debian archive keeps that tarball (security updates first).
-const URLS: &[&str] = &[
-    "http://deb.debian.org/debian-security/pool/updates/main/f/ffmpeg/ffmpeg_5.1.9.orig.tar.xz",
-    "http://deb.debian.org/debian/pool/main/f/ffmpeg/ffmpeg_5.1.9.orig.tar.xz",
+/// Where the Debian archive keeps source packages (security updates first).
+const POOLS: &[&str] = &[
+    "http://deb.debian.org/debian-security/pool/updates/main/f/ffmpeg",
+    "http://deb.debian.org/debian/pool/main/f/ffmpeg",
 ];
 
 /// What the build enables on top of `--disable-everything`: what voxwire-ffmpeg runs (transcode
@@ -82,7 +82,7 @@ fn cache() -> Option<PathBuf> {
 /// FNV-1a of the stamp: names a cached build.
 fn stamp_key() -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in stamp().bytes() {
+    for b in settings().bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     format!("ffmpeg-minimal-{h:016x}")
@@ -101,7 +101,8 @@ fn copy_build(from: &Path, to: &Path) -> std::io::Result<()> {
 fn valid(dir: &Path) -> bool {
     let ffmpeg = dir.join("bin/ffmpeg");
     dir.join("bin/ffprobe").is_file()
-        && fs::read_to_string(dir.join("stamp")).is_ok_and(|s| s == stamp())
+        && fs::read_to_string(dir.join("stamp"))
+            .is_ok_and(|s| s.split_once('\n').is_some_and(|(_, rest)| rest == settings()))
         && Cmd::new(&ffmpeg.to_string_lossy()).arg("-version").quiet().run().is_ok()
 }
 
@@ -111,8 +112,13 @@ pub(crate) fn ffmpeg() -> PathBuf {
 }
 
 /// What the stamp file records: a build with other settings is rebuilt.
-fn stamp() -> String {
-    format!("{VERSION} {SHA256}\n{}\n", CONFIGURE.join(" "))
+fn stamp(version: &str, sha256: &str) -> String {
+    format!("{version} {sha256}\n{}", settings())
+}
+
+/// The build settings, as the stamp records them.
+fn settings() -> String {
+    format!("{}\n", CONFIGURE.join(" "))
 }
 
 /// `cargo xtask ffmpeg-minimal`.
@@ -161,23 +167,12 @@ pub(crate) fn ensure() -> Result<PathBuf, Fail> {
     let src = dir.join("src");
     fs::create_dir_all(&src).map_err(|e| Fail::new(format!("{}: {e}", src.display())))?;
     let downloads = cache().filter(|c| fs::create_dir_all(c).is_ok()).unwrap_or(src.clone());
-    let tarball = downloads.join(format!("ffmpeg_{VERSION}.orig.tar.xz"));
-    if !tarball.is_file() || sha256(&tarball)? != SHA256 {
-        download(&tarball)?;
-    }
-    let got = sha256(&tarball)?;
-    if got != SHA256 {
-        let _ = fs::remove_file(&tarball);
-        return Err(Fail::new(format!(
-            "ffmpeg-minimal: {} has SHA-256 {got}, expected {SHA256}",
-            tarball.display()
-        )));
-    }
-    let tree = src.join(format!("ffmpeg-{VERSION}"));
+    let (version, sha, tarball) = source(&downloads)?;
+    let tree = src.join(format!("ffmpeg-{version}"));
     let _ = fs::remove_dir_all(&tree);
     Cmd::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&src).run()?;
 
-    println!("xtask ffmpeg-minimal: configuring FFmpeg {VERSION} (minimal, static)");
+    println!("xtask ffmpeg-minimal: configuring FFmpeg {version} (minimal, static)");
     let prefix = format!("--prefix={}", dir.display());
     Cmd::new("./configure")
         .in_dir(&tree)
@@ -195,7 +190,8 @@ pub(crate) fn ensure() -> Result<PathBuf, Fail> {
             .map_err(|e| Fail::new(format!("installing {prog}: {e}")))?;
     }
     let _ = fs::remove_dir_all(&tree);
-    fs::write(&stamp_file, stamp()).map_err(|e| Fail::new(format!("writing the stamp: {e}")))?;
+    fs::write(&stamp_file, stamp(&version, &sha))
+        .map_err(|e| Fail::new(format!("writing the stamp: {e}")))?;
     if let Some(c) = cached
         && let Err(e) = copy_build(&dir, &c)
     {
@@ -204,20 +200,78 @@ pub(crate) fn ensure() -> Result<PathBuf, Fail> {
     Ok(ffmpeg())
 }
 
-fn download(to: &Path) -> Result<(), Fail> {
-    for url in URLS {
-        println!("xtask ffmpeg-minimal: downloading {url}");
-        if Cmd::new("curl").args(["-fsSL", "--retry", "3", "-o"]).arg(to).arg(url).run().is_ok() {
-            return Ok(());
+/// The source tarball, downloaded into `dir` unless it is there: the pinned release, or, once
+/// the archive has moved on from it, the release of the `FFmpeg` package installed here, checked
+/// against the SHA-256 its Debian source description (`.dsc`) gives. Returns the version, the
+/// checksum and the file.
+fn source(dir: &Path) -> Result<(String, String, PathBuf), Fail> {
+    let pinned = dir.join(format!("ffmpeg_{VERSION}.orig.tar.xz"));
+    if pinned.is_file() && sha256(&pinned)? == SHA256 {
+        return Ok((VERSION.into(), SHA256.into(), pinned));
+    }
+    if fetch(&format!("ffmpeg_{VERSION}.orig.tar.xz"), &pinned) && sha256(&pinned)? == SHA256 {
+        return Ok((VERSION.into(), SHA256.into(), pinned));
+    }
+    let _ = fs::remove_file(&pinned);
+    let installed = Cmd::new("dpkg-query")
+        .args(["-W", "-f=${Version}", "ffmpeg"])
+        .output()
+        .ok()
+        .and_then(|v| upstream_version(&v).map(|u| (u, v)));
+    if let Some((upstream, full)) = installed.filter(|(u, _)| u != VERSION) {
+        let debian = full.split_once(':').map_or(full.as_str(), |(_, v)| v).trim().to_owned();
+        let name = format!("ffmpeg_{upstream}.orig.tar.xz");
+        let dsc = dir.join(format!("ffmpeg_{debian}.dsc"));
+        let tarball = dir.join(&name);
+        if fetch(&format!("ffmpeg_{debian}.dsc"), &dsc)
+            && let Some(want) = fs::read_to_string(&dsc).ok().and_then(|t| dsc_sha256(&t, &name))
+            && (tarball.is_file() || fetch(&name, &tarball))
+            && sha256(&tarball)? == want
+        {
+            println!("xtask ffmpeg-minimal: the archive has moved on; building FFmpeg {upstream}");
+            return Ok((upstream, want, tarball));
         }
     }
     Err(Fail::new(format!(
         "ffmpeg-minimal: could not download the FFmpeg {VERSION} source from the Debian archive. \
          Download ffmpeg_{VERSION}.orig.tar.xz (SHA-256 {SHA256}) from any Debian mirror or \
-         from ffmpeg.org (ffmpeg-{VERSION}.tar.xz, same contents), save it as {}, and run the \
-         command again.",
-        to.display()
+         snapshot.debian.org, save it as {}, and run the command again.",
+        pinned.display()
     )))
+}
+
+/// Downloads `name` from the first pool that has it.
+fn fetch(name: &str, to: &Path) -> bool {
+    POOLS.iter().any(|pool| {
+        let url = format!("{pool}/{name}");
+        println!("xtask ffmpeg-minimal: downloading {url}");
+        Cmd::new("curl").args(["-fsSL", "--retry", "3", "-o"]).arg(to).arg(&url).run().is_ok()
+    })
+}
+
+/// `5.1.9` from a Debian version such as `7:5.1.9-0+deb12u1`.
+fn upstream_version(debian: &str) -> Option<String> {
+    let v = debian.trim();
+    let v = v.split_once(':').map_or(v, |(_, rest)| rest);
+    let v = v.rsplit_once('-').map_or(v, |(up, _)| up);
+    (!v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '+'))
+        .then(|| v.to_owned())
+}
+
+/// The SHA-256 a `.dsc` file gives for `name`.
+fn dsc_sha256(dsc: &str, name: &str) -> Option<String> {
+    let section = dsc.split("Checksums-Sha256:").nth(1)?;
+    section
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some((f.next()?, f.nth(1)?))
+        })
+        .find(|(_, file)| *file == name)
+        .map(|(sum, _)| sum.to_owned())
+        .filter(|sum| sum.len() == 64 && sum.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn sha256(file: &Path) -> Result<String, Fail> {
@@ -249,9 +303,27 @@ mod tests {
 
     #[test]
     fn the_stamp_changes_with_the_settings() {
-        assert!(stamp().starts_with(VERSION));
-        assert!(stamp().contains("--enable-libopus"));
+        let stamp = stamp(VERSION, SHA256);
+        assert!(stamp.starts_with(VERSION));
+        assert!(stamp.ends_with(&settings()));
+        assert!(settings().contains("--enable-libopus"));
         assert_eq!(SHA256.len(), 64);
-        assert!(URLS.iter().all(|u| u.ends_with(&format!("ffmpeg_{VERSION}.orig.tar.xz"))));
+    }
+
+    #[test]
+    fn debian_versions_and_source_checksums() {
+        assert_eq!(upstream_version("7:5.1.9-0+deb12u1").as_deref(), Some("5.1.9"));
+        assert_eq!(upstream_version("6.1.1-3ubuntu5\n").as_deref(), Some("6.1.1"));
+        assert_eq!(upstream_version("5.1.2").as_deref(), Some("5.1.2"));
+        assert_eq!(upstream_version("").as_deref(), None);
+        assert_eq!(upstream_version("7:../../x-1").as_deref(), None);
+        let dsc = "Format: 3.0 (quilt)\nChecksums-Sha1:\n aa 1 ffmpeg_5.1.9.orig.tar.xz\n\
+                   Checksums-Sha256:\n d9b593bb2ba93d4b50f74177e0cdcd41747e708596367deed0c30348a71dd176 \
+                   10034840 ffmpeg_5.1.9.orig.tar.xz\n 71b2 53444 ffmpeg_5.1.9-0+deb12u1.debian.tar.xz\n\
+                   Files:\n x 1 ffmpeg_5.1.9.orig.tar.xz\n";
+        assert_eq!(dsc_sha256(dsc, "ffmpeg_5.1.9.orig.tar.xz").as_deref(), Some(SHA256));
+        // Only a well-formed SHA-256 of the named file counts.
+        assert_eq!(dsc_sha256(dsc, "ffmpeg_5.1.9-0+deb12u1.debian.tar.xz"), None);
+        assert_eq!(dsc_sha256(dsc, "ffmpeg_6.0.orig.tar.xz"), None);
     }
 }

@@ -44,7 +44,7 @@ fn cached_and_segmented_transcodes_decode_to_the_tone() {
     let pool = pool(tools);
 
     let cached: Vec<_> = pool
-        .play(Input::File(mp3.clone()), &OpusConfig::new(), Priority::Playback)
+        .play(Input::File(mp3), &OpusConfig::new(), Priority::Playback)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
