@@ -12,7 +12,9 @@
 //! instead of compiling it; `cargo xtask test` builds it for voxwire-ffmpeg's tests.
 //!
 //! The source is the release Debian 12 ships (its upstream tarball from the Debian archive,
-//! checked against a pinned SHA-256); libopus is the system's static library (`libopus-dev`).
+//! checked against a pinned SHA-256; once the archive has dropped that release, the release of
+//! the installed `ffmpeg` package, checked against its `.dsc`); libopus is the system's static
+//! library (`libopus-dev`).
 //! The build is LGPL 2.1 or later (no GPL or non-free parts are enabled).
 
 use std::fs;
