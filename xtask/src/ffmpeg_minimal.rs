@@ -2,7 +2,7 @@
 //! jobs into `target/ffmpeg-minimal/bin/`.
 //!
 //! A distribution's `FFmpeg` is linked against every library any user of it may want (Debian 12's
-//! loads 215 shared objects, all bound at start-up), so each process costs about 50 MB of
+//! loads 213 shared libraries, all bound at start-up), so each process costs about 50 MB of
 //! proportional memory and 80 ms of CPU before it decodes a byte. Transcoding audio to Opus needs
 //! a few decoders, demuxers, the resampler and libopus: built with only those, statically, one
 //! process is about 5 MB and starts in under a millisecond. See voxwire-ffmpeg's README.
