@@ -1,11 +1,9 @@
 //! Parsing and building allocate nothing: a counting global allocator watches them.
-//!
-//! Only the test's own thread is counted: the test harness allocates on its other threads
-//! whenever it likes (progress output, timers), which made a process-wide count fail now and
-//! then.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "../../rtp-packet/tests/support/counting_alloc.rs"]
+mod counting_alloc;
+
+use counting_alloc::allocations;
 
 use voxwire_rtcp::twcc::TwccStatus;
 use voxwire_rtcp::{
@@ -14,45 +12,6 @@ use voxwire_rtcp::{
     WriteRtcp, compound_size, write_compound,
 };
 use voxwire_rtp::{SeqNo, Ssrc};
-
-struct Counting;
-
-thread_local! {
-    // Const-initialised and without a destructor: reading it never allocates.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Allocations made so far on this thread.
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-fn count() {
-    // `try_with`: a thread being torn down may still allocate.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments; counting is the only
-// addition, so `System`'s guarantees carry over.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn parse_and_build_allocate_nothing() {
