@@ -15,7 +15,7 @@ fn workers_start_lazily_stay_under_the_cap_and_exit_when_idle() {
     let dir = TempDir::new("lazy");
     let readers: Vec<_> = (0..8)
         .map(|i| {
-            let p = dir.path(&format!("{i}.wav"));
+            let p = dir.join(&format!("{i}.wav"));
             sine(&p, 200 + 50 * i, 0.5);
             pool.play(Input::File(p), &OpusConfig::new(), Priority::Normal).unwrap()
         })

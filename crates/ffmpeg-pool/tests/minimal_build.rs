@@ -39,7 +39,7 @@ fn pool(tools: ToolsConfig) -> Pool {
 fn cached_and_segmented_transcodes_decode_to_the_tone() {
     let Some(tools) = minimal() else { return };
     let dir = TempDir::new("minimal-transcode");
-    let mp3 = dir.path("a.mp3");
+    let mp3 = dir.join("a.mp3");
     sine(&mp3, 440, SECONDS.into());
     let pool = pool(tools);
 
@@ -52,7 +52,7 @@ fn cached_and_segmented_transcodes_decode_to_the_tone() {
     check_tone(&dir, &cached, SECONDS, 440.0);
 
     // Segments of 1 s, run one after the other with -ss/-t: the seams must not show.
-    let flac = dir.path("b.flac");
+    let flac = dir.join("b.flac");
     sine(&flac, 660, SECONDS.into());
     let cfg = StreamConfig::new()
         .segment(Some(Duration::from_secs(1)))
@@ -70,7 +70,7 @@ fn cached_and_segmented_transcodes_decode_to_the_tone() {
 fn volume_mono_pcm_probe_and_capabilities() {
     let Some(tools) = minimal() else { return };
     let dir = TempDir::new("minimal-jobs");
-    let wav = dir.path("c.wav");
+    let wav = dir.join("c.wav");
     sine(&wav, 1000, SECONDS.into());
     let pool = pool(tools.clone());
 
@@ -106,7 +106,7 @@ fn volume_mono_pcm_probe_and_capabilities() {
 fn an_input_it_cannot_read_is_an_error_with_ffmpeg_message() {
     let Some(tools) = minimal() else { return };
     let dir = TempDir::new("minimal-bad");
-    let bad = dir.path("not-audio.mp3");
+    let bad = dir.join("not-audio.mp3");
     std::fs::write(&bad, vec![0x5au8; 64 * 1024]).unwrap();
     let pool = pool(tools);
     let result: Result<Vec<_>, _> =

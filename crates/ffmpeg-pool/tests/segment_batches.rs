@@ -39,7 +39,7 @@ fn waiting_segments_share_one_run_and_keep_their_own_audio() {
     let readers: Vec<_> = FREQS
         .iter()
         .map(|&f| {
-            let src = dir.path(&format!("{f}.flac"));
+            let src = dir.join(&format!("{f}.flac"));
             sine(&src, f, SECONDS.into());
             pool.stream(Input::File(src), &OpusConfig::new(), &stream).unwrap()
         })
@@ -76,9 +76,9 @@ fn a_bad_input_fails_only_its_own_stream() {
     let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
     let busy = occupy_the_worker(&pool);
 
-    let good = dir.path("good.flac");
+    let good = dir.join("good.flac");
     sine(&good, 440, SECONDS.into());
-    let bad = dir.path("bad.mp3");
+    let bad = dir.join("bad.mp3");
     std::fs::write(&bad, b"this is not audio at all").unwrap();
     let stream = StreamConfig::new()
         .first_segment(Duration::from_secs(4))
@@ -101,7 +101,7 @@ fn shutdown_ends_streams_waiting_for_a_segment() {
     let dir = TempDir::new("batch-shutdown");
     let pool = Pool::new(PoolConfig::new().per_core(1).hard_cap(1));
     let busy = occupy_the_worker(&pool);
-    let src = dir.path("a.flac");
+    let src = dir.join("a.flac");
     sine(&src, 440, 1.0);
     let mut waiting =
         pool.stream(Input::File(src), &OpusConfig::new(), &StreamConfig::new()).unwrap();

@@ -9,7 +9,7 @@ use voxwire_ffmpeg::{Input, OpusConfig, Pool, PoolConfig, Priority};
 #[test]
 fn fifty_players_share_one_encode() {
     let dir = TempDir::new("shared");
-    let src = dir.path("shared.mp3");
+    let src = dir.join("shared.mp3");
     sine(&src, 440, 2.0);
     let pool = Pool::new(PoolConfig::new());
     let cfg = OpusConfig::new();
@@ -49,7 +49,7 @@ fn fifty_players_share_one_encode() {
 #[test]
 fn budget_evicts_and_spill_avoids_a_second_encode() {
     let dir = TempDir::new("spill");
-    let (a, b) = (dir.path("a.wav"), dir.path("b.wav"));
+    let (a, b) = (dir.join("a.wav"), dir.join("b.wav"));
     sine(&a, 300, 1.0);
     sine(&b, 500, 1.0);
     let cfg = OpusConfig::new();
@@ -58,7 +58,7 @@ fn budget_evicts_and_spill_avoids_a_second_encode() {
     let _ = probe_pool.play(Input::File(a.clone()), &cfg, Priority::Normal).unwrap().count();
     let one = probe_pool.stats().cache_bytes;
     let budget = one * 3 / 2;
-    let pool = Pool::new(PoolConfig::new().cache_budget(budget).spill_dir(dir.path("spill")));
+    let pool = Pool::new(PoolConfig::new().cache_budget(budget).spill_dir(dir.join("spill")));
     let first: Vec<_> = pool
         .play(Input::File(a.clone()), &cfg, Priority::Normal)
         .unwrap()

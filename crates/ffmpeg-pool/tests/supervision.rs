@@ -80,7 +80,7 @@ fn dropping_a_reader_kills_its_child() {
 fn ffmpeg_errors_carry_stderr_and_missing_binary_is_not_found() {
     let dir = TempDir::new("errors");
     let pool = Pool::new(PoolConfig::new());
-    let missing = dir.path("missing.mp3");
+    let missing = dir.join("missing.mp3");
     let err = pool
         .play(Input::File(missing), &OpusConfig::new(), Priority::Playback)
         .unwrap()
@@ -93,9 +93,9 @@ fn ffmpeg_errors_carry_stderr_and_missing_binary_is_not_found() {
 
     let broken =
         Pool::new(PoolConfig::new().tools(
-            ToolsConfig::new().ffmpeg(dir.path("no-ffmpeg")).ffprobe(dir.path("no-ffprobe")),
+            ToolsConfig::new().ffmpeg(dir.join("no-ffmpeg")).ffprobe(dir.join("no-ffprobe")),
         ));
-    let src = dir.path("ok.wav");
+    let src = dir.join("ok.wav");
     sine(&src, 440, 0.2);
     assert!(matches!(broken.probe(Input::File(src.clone())), Err(Error::NotFound { .. })));
     let err = broken
@@ -135,7 +135,7 @@ fn full_pool_queues_by_priority_and_reports_it() {
     let mut busy = pool.stream(input, &cfg, &stream).unwrap();
     busy.next_packet().unwrap().unwrap();
     let dir = TempDir::new("queue");
-    let (a, b) = (dir.path("a.wav"), dir.path("b.wav"));
+    let (a, b) = (dir.join("a.wav"), dir.join("b.wav"));
     sine(&a, 440, 0.2);
     sine(&b, 440, 0.2);
     let prefetch = pool.play(Input::File(a), &OpusConfig::new(), Priority::Prefetch).unwrap();

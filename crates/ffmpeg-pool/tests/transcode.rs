@@ -16,7 +16,7 @@ fn check(dir: &TempDir, packets: &[voxwire_ffmpeg::OpusPacket], freq: f64) {
 #[test]
 fn cached_transcode_decodes_to_the_same_tone() {
     let dir = TempDir::new("transcode");
-    let src = dir.path("a.mp3");
+    let src = dir.join("a.mp3");
     sine(&src, 440, SECONDS.into());
     let pool = Pool::new(PoolConfig::new());
     let reader = pool.play(Input::File(src), &OpusConfig::new(), Priority::Playback).unwrap();
@@ -27,7 +27,7 @@ fn cached_transcode_decodes_to_the_same_tone() {
 #[test]
 fn segmented_stream_matches_a_whole_encode() {
     let dir = TempDir::new("segments");
-    let src = dir.path("b.flac");
+    let src = dir.join("b.flac");
     sine(&src, 660, SECONDS.into());
     let pool = Pool::new(PoolConfig::new());
     let cfg = StreamConfig::new()
@@ -44,7 +44,7 @@ fn segmented_stream_matches_a_whole_encode() {
 #[test]
 fn pipe_input_streams_with_volume_and_pcm_decodes() {
     let dir = TempDir::new("pipe");
-    let src = dir.path("c.wav");
+    let src = dir.join("c.wav");
     sine(&src, 1000, SECONDS.into());
     let pool = Pool::new(PoolConfig::new());
     let bytes = bytes::Bytes::from(std::fs::read(&src).unwrap());
@@ -68,7 +68,7 @@ fn pipe_input_streams_with_volume_and_pcm_decodes() {
 #[tokio::test(flavor = "current_thread")]
 async fn async_reader_and_probe() {
     let dir = TempDir::new("async");
-    let src = dir.path("d.mp3");
+    let src = dir.join("d.mp3");
     sine(&src, 440, 1.0);
     let pool = Pool::new(PoolConfig::new());
     let info = pool.probe_async(Input::File(src.clone())).await.unwrap();

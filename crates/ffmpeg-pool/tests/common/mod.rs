@@ -7,41 +7,14 @@
     reason = "test helpers: not every test uses every helper; sample counts fit f64"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// A scratch directory removed on drop.
-pub struct TempDir(pub PathBuf);
+pub use voxwire_testkit::TempDir;
 
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("voxwire-ffmpeg-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Self(d)
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Writes a `seconds`-long sine of `freq` Hz to `path` (format from the extension).
+/// Writes a `seconds`-long 48 kHz stereo sine of `freq` Hz to `path` (format from the extension).
 pub fn sine(path: &Path, freq: u32, seconds: f64) {
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency={freq}:sample_rate=48000:duration={seconds}"))
-        .args(["-ac", "2"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    voxwire_testkit::sine(path, freq, seconds, 48_000, &[]);
 }
 
 /// Writes Opus packets as an Ogg Opus file and decodes it with FFmpeg to mono s16le 48 kHz.
@@ -62,7 +35,7 @@ pub fn decode_packets(
         let f = if i + 1 == chunks.len() { flags::EOS } else { 0 };
         write_page(&mut ogg, f, granule, 1, 2 + i as u32, &refs);
     }
-    let ogg_path = dir.path("check.opus");
+    let ogg_path = dir.join("check.opus");
     std::fs::write(&ogg_path, &ogg).unwrap();
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
