@@ -91,18 +91,8 @@ pub(crate) fn run(needs: Needs) -> Result<(), Fail> {
     }
     if have("apt-get") {
         let pkgs: Vec<&str> = missing.iter().flat_map(|r| r.apt.iter().copied()).collect();
-        let sudo = if is_root() {
-            Some(false)
-        } else if can_sudo() {
-            Some(true)
-        } else {
-            None
-        };
-        if let Some(sudo) = sudo {
-            apt_install(&pkgs, sudo)?;
-            return verify(&missing);
-        }
-        return Err(cannot_install(&format!("sudo apt-get install -y {}", pkgs.join(" "))));
+        apt_install_as_allowed(&pkgs)?;
+        return verify(&missing);
     }
     if have("dnf") {
         let pkgs: Vec<&str> = missing.iter().flat_map(|r| r.dnf.iter().copied()).collect();
@@ -140,16 +130,22 @@ pub(crate) fn ensure_tools(tools: &[(&str, &[&str])]) -> Result<(), Fail> {
             progs.join(", ")
         )));
     }
-    if is_root() {
-        apt_install(&pkgs, false)?;
-    } else if can_sudo() {
-        apt_install(&pkgs, true)?;
-    } else {
-        return Err(cannot_install(&format!("sudo apt-get install -y {}", pkgs.join(" "))));
-    }
+    apt_install_as_allowed(&pkgs)?;
     match tools.iter().find(|(p, _)| !have(p)) {
         Some((p, _)) => Err(Fail::new(format!("setup: {p} is still missing after installing"))),
         None => Ok(()),
+    }
+}
+
+/// Installs `pkgs` with apt as root, or through `sudo` when it needs no password; otherwise
+/// fails with the command to run.
+fn apt_install_as_allowed(pkgs: &[&str]) -> Result<(), Fail> {
+    if is_root() {
+        apt_install(pkgs, false)
+    } else if can_sudo() {
+        apt_install(pkgs, true)
+    } else {
+        Err(cannot_install(&format!("sudo apt-get install -y {}", pkgs.join(" "))))
     }
 }
 

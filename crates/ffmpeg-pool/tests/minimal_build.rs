@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{TempDir, check_tone, decode_packets, sine, zero_crossing_hz};
-use voxwire_ffmpeg::{Error, Input, OpusConfig, Pool, PoolConfig, Priority, StreamConfig};
+use voxwire_ffmpeg::{
+    Error, Input, OpusConfig, OpusPacket, Pool, PoolConfig, Priority, StreamConfig,
+};
 use voxwire_ffmpeg::{ToolsConfig, probe};
 
 const SECONDS: u32 = 3;
@@ -35,6 +37,11 @@ fn pool(tools: ToolsConfig) -> Pool {
     Pool::new(PoolConfig::new().tools(tools))
 }
 
+/// Every packet of a cached transcode of `input`.
+fn play_all(pool: &Pool, input: Input, cfg: &OpusConfig) -> Vec<OpusPacket> {
+    pool.play(input, cfg, Priority::Playback).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
 #[test]
 fn cached_and_segmented_transcodes_decode_to_the_tone() {
     let Some(tools) = minimal() else { return };
@@ -43,11 +50,7 @@ fn cached_and_segmented_transcodes_decode_to_the_tone() {
     sine(&mp3, 440, SECONDS.into());
     let pool = pool(tools);
 
-    let cached: Vec<_> = pool
-        .play(Input::File(mp3), &OpusConfig::new(), Priority::Playback)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let cached = play_all(&pool, Input::File(mp3), &OpusConfig::new());
     assert!(cached.iter().all(|p| p.samples == 960), "20 ms packets");
     check_tone(&dir, &cached, SECONDS, 440.0);
 
@@ -75,11 +78,7 @@ fn volume_mono_pcm_probe_and_capabilities() {
     let pool = pool(tools.clone());
 
     let cfg = OpusConfig::new().volume(0.5).unwrap().channels(1).unwrap();
-    let packets: Vec<_> = pool
-        .play(Input::Bytes(std::fs::read(&wav).unwrap().into()), &cfg, Priority::Playback)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let packets = play_all(&pool, Input::Bytes(std::fs::read(&wav).unwrap().into()), &cfg);
     let pcm = decode_packets(&dir, &packets, 1);
     assert!((zero_crossing_hz(&pcm, 48_000.0) - 1000.0).abs() < 5.0);
 
